@@ -1,0 +1,1 @@
+"""``archiver links`` (placeholder until the harvester lands)."""
