@@ -1,8 +1,10 @@
-"""Command-line interface. Each command lives in its own module and registers on ``main``."""
+"""Command-line interface. Each command lives in its own module and registers on ``main``.
+
+Importing a command module registers its command; the order of the imports below
+is the order of ``archiver --help``. Keep one import per line.
+"""
+# ruff: noqa: I001, F401
 
 from archiver.cli._app import main
 
-# Command modules: importing them registers their commands on ``main``.
-from archiver.cli import links  # noqa: E402,F401
-
-__all__ = ["main"]
+from archiver.cli import links
