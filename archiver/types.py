@@ -283,3 +283,62 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One stored capture of a link (a row of ``snapshots``), good or failed.
+
+    ``url`` is the canonical link; ``ok`` is true for a complete 2xx capture.
+    ``sha256`` names the stored raw body (``None`` when nothing was received).
+    """
+
+    id: int
+    url: str
+    captured_at: datetime
+    ok: bool
+    requested_url: str
+    final_url: str | None = None
+    redirects: tuple[Hop, ...] = ()
+    http_status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+    size: int | None = None
+    truncated: bool = False
+    encoding: str | None = None
+    encoding_source: str | None = None
+    sha256: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    sitename: str | None = None
+    language: str | None = None
+    description: str | None = None
+    text: str | None = None
+    extract_error: str | None = None
+    error_kind: ErrorKind | None = None
+    error_message: str | None = None
+    attempts: int | None = None
+    elapsed: float | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one re-check of a link (a row of ``checks``).
+
+    ``similarity`` compares today's main text with the latest good snapshot's
+    (0..1, ``None`` when not compared). ``streak`` is how many consecutive checks,
+    this one included, gave the same ``status``, and ``since`` when that run began.
+    """
+
+    url: str
+    status: LinkStatus
+    checked_at: datetime
+    http_status: int | None = None
+    final_url: str | None = None
+    similarity: float | None = None
+    detail: str | None = None
+    error_kind: ErrorKind | None = None
+    snapshot_id: int | None = None
+    streak: int = 1
+    since: datetime | None = None
