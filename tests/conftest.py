@@ -32,3 +32,21 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def seed_file() -> Path:
     return next(SEEDS.glob("*.txt"))
+
+
+class NetworkDisabled(RuntimeError):
+    """Raised by any socket connection attempt under the ``no_network`` fixture."""
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every outgoing socket connection and DNS lookup fail, to prove offline use."""
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise NetworkDisabled(f"network access attempted in an offline test: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
