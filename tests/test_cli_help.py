@@ -1,0 +1,51 @@
+"""Every command has --help text with an example, and the group answers --version."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from archiver import __version__
+from archiver.cli import main
+
+COMMANDS = sorted(main.commands)
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_group_help_lists_every_command() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert name in result.output
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_help_has_example(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"`archiver {name} --help` shows no example"
+    assert f"archiver {name}" in result.output
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_has_json_option(name: str) -> None:
+    params = {opt for p in main.commands[name].params for opt in getattr(p, "opts", [])}
+    assert "--json" in params, f"`archiver {name}` has no --json"
+
+
+def test_python_dash_m() -> None:
+    out = subprocess.run([sys.executable, "-m", "archiver", "--version"], capture_output=True, text=True, check=True)
+    assert __version__ in out.stdout
+
+
+def test_unknown_command_exits_2() -> None:
+    result = CliRunner().invoke(main, ["no-such-command"])
+    assert result.exit_code == 2
