@@ -50,3 +50,16 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture
+def fakeweb():
+    """A started :class:`fakeweb.FakeWeb` (one host on 127.0.0.1), stopped after the test.
+
+    See ``tests/fakeweb.py`` for the API; for several hosts or latency build your own:
+    ``with FakeWeb(hosts=3, latency=0.05) as web: ...``.
+    """
+    from fakeweb import FakeWeb
+
+    with FakeWeb() as web:
+        yield web
