@@ -1,0 +1,277 @@
+"""Find the quotations of an article, with their line and paragraph. Pure functions, no I/O.
+
+Contract of :func:`find_quotations`:
+
+* A quotation is text between a pair of quotation marks: ``“ ”``, ``„ “``, ``„ ”``,
+  ``« »``, ``» «``, ``‚ ‘``, ``‘ ’``, or straight ``" "``. Straight single quotes (``'``)
+  are not quotation marks here: they are apostrophes far more often than not.
+* Marks must stand at word boundaries. An opening mark follows the start of the text,
+  a space or opening punctuation (``( [ { — – - /`` or another opening mark) and is
+  followed by a non-space; a closing mark follows a non-space and is not followed by
+  a letter or digit. So the apostrophe of ``Russia’s`` or ``rock’n’roll`` neither
+  opens nor closes a quotation, and a possessive ``players’`` only closes a ``‘``
+  that is open (never one that is not).
+* Quotations nest: an inner quotation is part of the outer one's text and is not
+  reported on its own; only outermost quotations are returned. A closing mark that
+  matches an outer open quotation closes it even if inner ones were left open.
+* A quotation never spans paragraphs, except by the typographic convention for long
+  quotations: a paragraph that ends inside an open quotation and a next paragraph that
+  opens with the same mark; each paragraph's part is then reported as a quotation. An
+  opening mark never closed in its paragraph is dropped otherwise.
+* Only quotations of at least ``min_words`` words (default 6) are returned; ``text`` is
+  the quoted words with whitespace collapsed (line breaks of a reflowed paragraph become
+  single spaces), without the outer marks.
+* Paragraphs are counted from 1 in the article's readable text: blocks separated by a
+  blank line, or starting with a Markdown heading, list item or block quote marker; in
+  HTML, the block-level elements (``p``, ``li``, ``h1``..., ``blockquote``, ``td``...)
+  and ``br``. These numbers are only compared with each other (see
+  :meth:`ArticleText.paragraph_at`), not with the harvester's own block count.
+* ``line`` and ``column`` (1-based) are the position of the opening mark in the source
+  text as given, HTML markup included.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html as html_lib
+import re
+from dataclasses import dataclass
+
+__all__ = ["ArticleText", "Quotation", "find_quotations", "count_words"]
+
+#: closing mark -> the opening marks it closes
+CLOSES: dict[str, str] = {
+    "”": "“„",
+    "“": "„",
+    "»": "«",
+    "«": "»",
+    "’": "‘",
+    "‘": "‚",
+    '"': '"',
+}
+OPENERS = frozenset("“„«»‘‚\"")
+MARKS = OPENERS | frozenset(CLOSES)
+GUILLEMETS = frozenset("«»")
+#: characters that may stand right before an opening mark (besides whitespace)
+OPEN_CONTEXT = frozenset("([{—–-/") | OPENERS
+
+WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+
+_BLOCK_TAGS = (
+    "address|article|aside|blockquote|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header|hr|li|main|nav|ol|p|"
+    "pre|section|table|td|th|tr|ul|br"
+)
+_HTML_TOKEN_RE = re.compile(
+    r"(?P<skip><(?P<skiptag>script|style|template|noscript)\b.*?</(?P=skiptag)\s*>)"
+    r"|(?P<comment><!--.*?-->)"
+    rf"|(?P<block></?(?:{_BLOCK_TAGS})\b[^>]*>)"
+    r"|(?P<tag></?[A-Za-z!?][^>]*>)"
+    r"|(?P<entity>&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)",
+    re.IGNORECASE | re.DOTALL,
+)
+_BLOCK_START_RE = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>)")
+_PARA_BREAK = "\x00"  # stands in the readable text of HTML for a block boundary
+
+
+def count_words(text: str) -> int:
+    """Number of words in ``text`` (a word: letters/digits, with inner apostrophes)."""
+    return len(WORD_RE.findall(text))
+
+
+@dataclass(frozen=True)
+class Quotation:
+    """One quotation of an article.
+
+    ``text`` is the quoted words, whitespace collapsed, without the outer marks;
+    ``line``/``column`` (1-based) locate the opening mark in the source text and
+    ``paragraph`` is its paragraph number in :class:`ArticleText` numbering.
+    ``start``/``end`` are offsets of the opening mark and just past the closing mark
+    in the source text.
+    """
+
+    text: str
+    line: int
+    column: int
+    paragraph: int
+    open_mark: str
+    close_mark: str
+    start: int
+    end: int
+
+    @property
+    def words(self) -> int:
+        return count_words(self.text)
+
+
+class ArticleText:
+    """The readable text of an article, with positions mapped back to the source.
+
+    For plain text and Markdown the readable text is the source itself. For HTML,
+    tags, comments, scripts and styles are dropped, entities decoded and block-level
+    elements become paragraph boundaries; every readable character remembers its
+    offset in the source, so line and column are always those of the source.
+    """
+
+    def __init__(self, source_text: str, *, html: bool = False) -> None:
+        self.source = source_text
+        self.html = html
+        if html:
+            self.readable, self._offsets = _readable_html(source_text)
+        else:
+            self.readable, self._offsets = source_text, None
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", source_text)]
+        self._para_starts = _paragraph_starts(self.readable, html=html)
+
+    def source_offset(self, index: int) -> int:
+        """Offset in the source text of readable character ``index``."""
+        if self._offsets is None:
+            return index
+        if not self._offsets:
+            return 0
+        return self._offsets[min(index, len(self._offsets) - 1)]
+
+    def line_column(self, source_offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a source offset."""
+        line = bisect.bisect_right(self._line_starts, source_offset)
+        return line, source_offset - self._line_starts[line - 1] + 1
+
+    def paragraph_of(self, index: int) -> int:
+        """1-based paragraph number of readable character ``index``."""
+        return max(1, bisect.bisect_right(self._para_starts, index))
+
+    def paragraph_at(self, line: int, column: int = 1) -> int:
+        """Paragraph number of a source position (e.g. a citation's line and column)."""
+        line = max(1, min(line, len(self._line_starts)))
+        offset = self._line_starts[line - 1] + max(0, column - 1)
+        if self._offsets is None:
+            return self.paragraph_of(min(offset, max(0, len(self.readable) - 1)))
+        index = bisect.bisect_left(self._offsets, offset)
+        return self.paragraph_of(min(index, max(0, len(self.readable) - 1)))
+
+    def quotations(self, *, min_words: int = 6) -> list[Quotation]:
+        """The outermost quotations of at least ``min_words`` words, in order."""
+        found: list[Quotation] = []
+        bounds = self._para_starts + [len(self.readable)]
+        for n in range(len(bounds) - 1):
+            start, end = bounds[n], bounds[n + 1]
+            next_start = _first_visible(self.readable, end)
+            for q_start, q_end, open_mark, close_mark in _scan(self.readable, start, end, next_start):
+                inner_end = q_end - (1 if close_mark else 0)
+                text = " ".join(self.readable[q_start + 1 : inner_end].replace(_PARA_BREAK, " ").split())
+                if count_words(text) < min_words:
+                    continue
+                src_start = self.source_offset(q_start)
+                src_end = self.source_offset(q_end - 1) + 1 if q_end > q_start else src_start
+                line, column = self.line_column(src_start)
+                found.append(
+                    Quotation(
+                        text=text,
+                        line=line,
+                        column=column,
+                        paragraph=n + 1,
+                        open_mark=open_mark,
+                        close_mark=close_mark,
+                        start=src_start,
+                        end=src_end,
+                    )
+                )
+        return found
+
+
+def find_quotations(text: str, *, min_words: int = 6, html: bool = False) -> list[Quotation]:
+    """The outermost quotations of at least ``min_words`` words in ``text`` (see module doc)."""
+    return ArticleText(text, html=html).quotations(min_words=min_words)
+
+
+def _first_visible(text: str, index: int) -> str:
+    """The first non-space character at or after ``index`` ('' at the end)."""
+    while index < len(text) and (text[index].isspace() or text[index] == _PARA_BREAK):
+        index += 1
+    return text[index] if index < len(text) else ""
+
+
+def _scan(text: str, start: int, end: int, next_para_first: str) -> list[tuple[int, int, str, str]]:
+    """Outermost quotations in ``text[start:end]`` as (start, end, open mark, close mark)."""
+    found: list[tuple[int, int, str, str]] = []
+    stack: list[tuple[str, int]] = []
+    for i in range(start, end):
+        c = text[i]
+        if c not in MARKS:
+            continue
+        prev = text[i - 1] if i > start else " "
+        nxt = text[i + 1] if i + 1 < end else " "
+        can_open = (prev.isspace() or prev in OPEN_CONTEXT or prev == _PARA_BREAK) and not (
+            nxt.isspace() or nxt == _PARA_BREAK
+        )
+        can_close = not (prev.isspace() or prev == _PARA_BREAK) and not nxt.isalnum()
+        if c in GUILLEMETS:  # French typography puts a (no-break) space inside « »
+            can_open = prev.isspace() or prev in OPEN_CONTEXT or prev == _PARA_BREAK
+            can_close = not nxt.isalnum()
+        closable = CLOSES.get(c, "")
+        if can_close and closable:
+            depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k][0] in closable), None)
+            if depth is not None:
+                open_mark, q_start = stack[depth]
+                del stack[depth:]
+                if not stack:
+                    found.append((q_start, i + 1, open_mark, c))
+                continue
+        if can_open and c in OPENERS:
+            stack.append((c, i))
+    if stack and next_para_first == stack[0][0]:
+        # a long quotation running on into the next paragraph: report this paragraph's part
+        open_mark, q_start = stack[0]
+        stop = end
+        while stop > q_start + 1 and (text[stop - 1].isspace() or text[stop - 1] == _PARA_BREAK):
+            stop -= 1
+        found.append((q_start, stop, open_mark, ""))
+    return found
+
+
+def _paragraph_starts(readable: str, *, html: bool) -> list[int]:
+    """Sorted offsets in ``readable`` where a paragraph starts (the first is always 0)."""
+    starts = [0]
+    if html:
+        last = 0
+        for m in re.finditer(_PARA_BREAK + "+", readable):
+            if m.end() < len(readable) and readable[last : m.start()].replace(_PARA_BREAK, " ").strip():
+                starts.append(m.end())
+                last = m.end()
+        return starts
+    offset = 0
+    blank_before = False
+    for line in readable.splitlines(keepends=True):
+        if not line.strip():
+            blank_before = True
+        else:
+            if offset and (blank_before or _BLOCK_START_RE.match(line)):
+                starts.append(offset)
+            blank_before = False
+        offset += len(line)
+    return starts
+
+
+def _readable_html(source: str) -> tuple[str, list[int]]:
+    """Readable text of an HTML document and, per readable character, its source offset."""
+    out: list[str] = []
+    offsets: list[int] = []
+
+    def add_text(chunk: str, base: int) -> None:
+        for k, ch in enumerate(chunk):
+            out.append(" " if ch in "\r\n\t\f" else ch)
+            offsets.append(base + k)
+
+    pos = 0
+    for m in _HTML_TOKEN_RE.finditer(source):
+        add_text(source[pos : m.start()], pos)
+        pos = m.end()
+        if m.group("block"):
+            out.append(_PARA_BREAK)
+            offsets.append(m.start())
+        elif m.group("entity"):
+            decoded = html_lib.unescape(m.group("entity"))
+            for ch in decoded:
+                out.append(" " if ch == "\xa0" else ch)
+                offsets.append(m.start())
+    add_text(source[pos:], pos)
+    return "".join(out), offsets
