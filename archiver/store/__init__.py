@@ -9,3 +9,7 @@
 Contract: snapshots and checks are append-only; identical bodies are stored once,
 keyed by sha256. Nothing is ever overwritten or deleted by archiving or checking.
 """
+
+from archiver.store.core import FsckReport, Store, StoreStatus
+
+__all__ = ["FsckReport", "Store", "StoreStatus"]

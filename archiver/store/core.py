@@ -1,0 +1,723 @@
+"""The archive database: opening it safely, and every write the archive pipeline makes.
+
+Contract:
+
+- :meth:`Store.open` opens (or creates, with its folder) a SQLite database in WAL mode
+  with a busy timeout and foreign keys on, and upgrades it with the named migrations of
+  :mod:`archiver.store.migrations`. A path that is not a SQLite database, is a folder or
+  cannot be read raises :class:`~archiver.errors.NotADatabaseError` /
+  :class:`~archiver.errors.StoreError` with a one-line message, *before* anything is
+  written, so such a file is never modified.
+- Snapshots are append-only: capturing a link again adds a row; nothing is overwritten
+  or deleted. Raw bodies live in ``blobs``, stored once, keyed by the sha256 of the
+  uncompressed bytes, zlib-compressed when that makes them smaller. Failed captures are
+  stored too (``ok`` = 0, ``error_kind`` and ``error_message`` set).
+- Every write is one short ``BEGIN IMMEDIATE`` transaction (the write lock is taken up
+  front, so two processes wait on the busy timeout instead of failing with
+  "database is locked" on a read-to-write upgrade). A snapshot and the release of its
+  claim commit together.
+- Claims say which process is fetching a link right now. Their owner is
+  ``hostname:pid:token``; a claim is void when its heartbeat is older than the expiry,
+  or at once when its owner is a process on this host that no longer runs.
+
+Transactions are written by hand (``BEGIN IMMEDIATE`` ... ``COMMIT``) rather than with
+sqlite-utils' ``atomic()`` (which uses a deferred ``BEGIN``); sqlite-utils still provides
+the connection wrapper (``Store.db``), ``query`` and table helpers for readers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archiver.config import default_db_path
+from archiver.errors import NotADatabaseError, NotFoundError, StoreError
+from archiver.store.migrations import MIGRATIONS, applied, migrate
+from archiver.types import Body, ErrorKind, Extracted, FetchResult, Harvest, Hop, Snapshot
+
+__all__ = [
+    "BUSY_TIMEOUT",
+    "CLAIM_EXPIRY",
+    "Claims",
+    "FsckProblem",
+    "FsckReport",
+    "Store",
+    "StoreStatus",
+    "make_owner",
+    "owner_is_dead",
+]
+
+#: Seconds a connection waits for another writer before giving up.
+BUSY_TIMEOUT = 30.0
+#: A claim whose heartbeat is older than this is void (its owner is presumed gone).
+CLAIM_EXPIRY = timedelta(seconds=60)
+SQLITE_HEADER = b"SQLite format 3\x00"
+_COPY_CHUNK = 1 << 20
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime | None = None) -> str:
+    moment = moment or _now()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def make_owner() -> str:
+    """A claim owner for this process: ``hostname:pid:random-token``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    # A killed child that its parent has not reaped yet is a zombie: dead for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` names a process on this host that is no longer running.
+
+    An owner on another host (or one that cannot be parsed) is never known to be dead;
+    only its heartbeat expiry frees its claims.
+    """
+    parts = owner.split(":")
+    if len(parts) < 3:
+        return False
+    host = ":".join(parts[:-2])
+    try:
+        pid = int(parts[-2])
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return False
+    if pid == os.getpid():
+        return False
+    return not _pid_alive(pid)
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The outcome of :meth:`Store.claim`: links now ours, and links another live process holds."""
+
+    mine: tuple[int, ...]
+    others: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """Counts for ``archiver status``. ``failed_links`` are links whose latest capture failed."""
+
+    path: str
+    size: int
+    sources: int
+    links: int
+    snapshots: int
+    good_snapshots: int
+    failed_links: int
+    unarchived_links: int
+    blobs: int
+    blob_bytes: int
+    last_run: Mapping[str, Any] | None
+    migrations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FsckProblem:
+    """One thing ``fsck`` found wrong: ``kind`` is ``sha256``, ``size``, ``corrupt``,
+    ``missing_blob`` or ``integrity``."""
+
+    kind: str
+    target: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FsckReport:
+    """What ``fsck`` checked and found. ``ok`` when nothing is wrong."""
+
+    path: str
+    blobs_checked: int
+    bytes_checked: int
+    integrity: str
+    problems: tuple[FsckProblem, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _check_path(path: Path, *, create: bool) -> None:
+    """Refuse a path that cannot be an archiver database, without writing anything."""
+    if path.is_dir():
+        raise StoreError("is a folder, not a database file", str(path))
+    if path.exists():
+        if not os.access(path, os.R_OK):
+            raise StoreError("cannot read the database (permission denied)", str(path))
+        try:
+            with open(path, "rb") as fh:
+                header = fh.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise StoreError(f"cannot read the database ({exc.strerror or exc})", str(path)) from None
+        if header and header != SQLITE_HEADER:
+            raise NotADatabaseError("not a SQLite database (refusing to touch it)", str(path))
+        if not os.access(path, os.W_OK):
+            raise StoreError("the database is read-only (permission denied)", str(path))
+        return
+    if not create:
+        raise StoreError("no archive database here (run `archiver archive` first)", str(path))
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the folder {parent} ({exc.strerror or exc})", str(path)) from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot write in the folder {parent} (permission denied)", str(path))
+
+
+class Store:
+    """An open archive database. Use :meth:`open`; close it (or use it as a context manager).
+
+    ``db`` is the :class:`sqlite_utils.Database` for readers (``store.db.query(...)``).
+    One ``Store`` must be used by one thread at a time; the archive pipeline keeps all
+    writes on one thread.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+        self.db = db
+        self.path = path
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
+        """Open the database at ``path`` (default :func:`archiver.config.default_db_path`).
+
+        Creates the file and its folder when missing (unless ``create`` is false), sets
+        WAL, a 30 s busy timeout and foreign keys, and applies pending migrations.
+        Raises :class:`StoreError` (unreadable path, folder, newer schema) or
+        :class:`NotADatabaseError` (not SQLite, or SQLite but not an archiver database);
+        such files are left untouched.
+        """
+        target = Path(path) if path is not None else default_db_path()
+        target = target.expanduser()
+        _check_path(target, create=create)
+        try:
+            conn = sqlite3.connect(
+                str(target), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database ({exc})", str(target)) from None
+        try:
+            cls._check_schema(conn, target)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed snapshot survives power loss, as the issue promises.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = sqlite_utils.Database(conn)
+            migrate(db)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            message = str(exc)
+            if "not a database" in message or "malformed" in message:
+                raise NotADatabaseError(f"not a usable SQLite database ({message})", str(target)) from None
+            raise StoreError(f"cannot open the database ({message})", str(target)) from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(db, target)
+
+    @staticmethod
+    def _check_schema(conn: sqlite3.Connection, target: Path) -> None:
+        """Refuse a SQLite file of another application, or one made by a newer archiver."""
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return
+        if "_migrations" not in tables:
+            raise NotADatabaseError("a SQLite database, but not an archiver one (refusing to touch it)", str(target))
+        known = {name for name, _ in MIGRATIONS}
+        done = [row[0] for row in conn.execute("SELECT name FROM _migrations")]
+        unknown = [name for name in done if name not in known]
+        if unknown:
+            raise StoreError(f"made by a newer archiver (migration {unknown[0]}); upgrade archiver", str(target))
+
+    def close(self) -> None:
+        """Close the connection. Safe to call twice."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front (``BEGIN IMMEDIATE``)."""
+        conn = self.db.conn
+        if conn.in_transaction:  # nested: join the outer transaction
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def migrations(self) -> list[str]:
+        """Names of the applied migrations, in order."""
+        return applied(self.db)
+
+    # -- sources, links, citations -------------------------------------------------------
+
+    def _ensure_link(self, conn: sqlite3.Connection, url: str) -> int:
+        row = conn.execute("SELECT id FROM links WHERE url = ?", [url]).fetchone()
+        if row:
+            return int(row[0])
+        from archiver.urls import host_key
+
+        cur = conn.execute(
+            "INSERT INTO links (url, host, first_seen) VALUES (?, ?, ?)", [url, host_key(url), _iso()]
+        )
+        return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def ensure_link(self, url: str) -> int:
+        """The id of the link row for canonical ``url``, created if missing."""
+        with self.write() as conn:
+            return self._ensure_link(conn, url)
+
+    def link_id(self, url: str) -> int | None:
+        """The id of the link row for ``url``, or ``None``."""
+        row = self.db.execute("SELECT id FROM links WHERE url = ?", [url]).fetchone()
+        return int(row[0]) if row else None
+
+    def record_source(self, harvest: Harvest) -> int:
+        """Record an article version (sources row), its links and its citations; return the source id.
+
+        A source is keyed by ``(locator, sha256)``: recording the same version again only
+        updates ``last_seen``; citations already recorded are not duplicated.
+        """
+        src = harvest.source
+        now = _iso()
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT id FROM sources WHERE locator = ? AND sha256 = ?", [src.locator, src.sha256]
+            ).fetchone()
+            if row:
+                source_id = int(row[0])
+                conn.execute("UPDATE sources SET last_seen = ? WHERE id = ?", [now, source_id])
+            else:
+                cur = conn.execute(
+                    "INSERT INTO sources (locator, kind, format, sha256, encoding, size, text, first_seen, last_seen)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [src.locator, str(src.kind), str(src.format), src.sha256, src.encoding, src.size,
+                     harvest.text, now, now],
+                )
+                source_id = int(cur.lastrowid)  # type: ignore[arg-type]
+            for cit in harvest.citations:
+                link_id = self._ensure_link(conn, cit.url)
+                conn.execute(
+                    "INSERT OR IGNORE INTO citations (source_id, link_id, raw, line, col, paragraph, context, anchor)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [source_id, link_id, cit.raw, cit.line, cit.column, cit.paragraph, cit.context, cit.anchor],
+                )
+        return source_id
+
+    def link_urls(self) -> list[str]:
+        """Every canonical URL in the store, in the order first seen."""
+        return [row[0] for row in self.db.execute("SELECT url FROM links ORDER BY id")]
+
+    def links_for_source(self, locator: str) -> list[str]:
+        """Distinct URLs cited by the latest recorded version of ``locator``, in order of first citation.
+
+        Raises :class:`NotFoundError` when no source has that locator.
+        """
+        row = self.db.execute(
+            "SELECT id FROM sources WHERE locator = ? ORDER BY last_seen DESC, id DESC LIMIT 1", [locator]
+        ).fetchone()
+        if not row:
+            raise NotFoundError("no archived source with that locator", locator)
+        rows = self.db.execute(
+            "SELECT l.url FROM citations c JOIN links l ON l.id = c.link_id WHERE c.source_id = ?"
+            " GROUP BY l.id ORDER BY MIN(c.line), MIN(c.col), MIN(c.id)",
+            [row[0]],
+        )
+        return [r[0] for r in rows]
+
+    # -- blobs ---------------------------------------------------------------------------
+
+    def _put_blob(self, conn: sqlite3.Connection, body: Body) -> None:
+        """Store ``body`` under its sha256 unless already there. Large spilled bodies are
+        compressed to a temporary file and streamed in, so memory stays bounded."""
+        if conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [body.sha256]).fetchone():
+            return
+        if body.data is not None or body.path is None:
+            raw = body.data or b""
+            packed = zlib.compress(raw, 6)
+            compression, data = ("zlib", packed) if len(packed) < len(raw) else ("none", raw)
+            conn.execute(
+                "INSERT INTO blobs (sha256, size, compression, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                [body.sha256, body.size, compression, data, _iso()],
+            )
+            return
+        with tempfile.TemporaryFile() as tmp:
+            packer = zlib.compressobj(6)
+            for chunk in body.iter_chunks(_COPY_CHUNK):
+                tmp.write(packer.compress(chunk))
+            tmp.write(packer.flush())
+            packed_size = tmp.tell()
+            if packed_size < body.size:
+                compression, source, length = "zlib", tmp, packed_size
+                tmp.seek(0)
+            else:
+                compression, source, length = "none", body.open(), body.size
+            cur = conn.execute(
+                "INSERT INTO blobs (sha256, size, compression, data, created_at) VALUES (?, ?, ?, zeroblob(?), ?)",
+                [body.sha256, body.size, compression, length, _iso()],
+            )
+            with conn.blobopen("blobs", "data", cur.lastrowid) as blob:
+                while chunk := source.read(_COPY_CHUNK):
+                    blob.write(chunk)
+            if source is not tmp:
+                source.close()
+
+    def read_blob(self, sha256: str) -> bytes:
+        """The raw body stored under ``sha256``, uncompressed. Raises :class:`NotFoundError`."""
+        row = self.db.execute("SELECT compression, data FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
+        if not row:
+            raise NotFoundError("no stored body with that sha256", sha256)
+        compression, data = row
+        return zlib.decompress(data) if compression == "zlib" else bytes(data)
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    def _insert_snapshot(
+        self, conn: sqlite3.Connection, result: FetchResult, extracted: Extracted | None, run_id: int | None,
+        url: str | None,
+    ) -> int:
+        link_id = self._ensure_link(conn, url or result.url)
+        body = result.body
+        if body is not None:
+            self._put_blob(conn, body)
+        ext = extracted or Extracted()
+        cur = conn.execute(
+            "INSERT INTO snapshots (link_id, captured_at, ok, requested_url, final_url, redirects, http_status,"
+            " headers, content_type, size, truncated, encoding, encoding_source, sha256, title, author, published,"
+            " sitename, language, description, text, extract_error, error_kind, error_message, attempts, elapsed,"
+            " run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                link_id,
+                _iso(result.fetched_at),
+                int(result.ok),
+                result.url,
+                result.final_url,
+                json.dumps([{"url": h.url, "status": h.status} for h in result.redirects]),
+                result.status,
+                json.dumps(dict(result.headers), ensure_ascii=False),
+                result.content_type,
+                body.size if body is not None else None,
+                int(result.truncated),
+                result.encoding,
+                result.encoding_source,
+                body.sha256 if body is not None else None,
+                ext.title,
+                ext.author,
+                ext.date,
+                ext.sitename,
+                ext.language,
+                ext.description,
+                ext.text,
+                ext.error,
+                str(result.error) if result.error is not None else None,
+                result.message,
+                result.attempts,
+                result.elapsed,
+                run_id,
+            ],
+        )
+        return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def add_snapshot(
+        self,
+        result: FetchResult,
+        extracted: Extracted | None,
+        *,
+        run_id: int | None = None,
+        url: str | None = None,
+        release_owner: str | None = None,
+    ) -> int:
+        """Append a snapshot of one capture (good or failed) and return its id.
+
+        ``url`` is the canonical link it belongs to (default ``result.url``). The body,
+        if any, is stored once in ``blobs``. With ``release_owner``, that owner's claim
+        on the link is released in the same transaction.
+        """
+        with self.write() as conn:
+            snapshot_id = self._insert_snapshot(conn, result, extracted, run_id, url)
+            if release_owner is not None:
+                conn.execute(
+                    "DELETE FROM claims WHERE owner = ? AND link_id = (SELECT link_id FROM snapshots WHERE id = ?)",
+                    [release_owner, snapshot_id],
+                )
+        return snapshot_id
+
+    _SNAPSHOT_SQL = "SELECT s.*, l.url AS url FROM snapshots s JOIN links l ON l.id = s.link_id"
+
+    @staticmethod
+    def _to_snapshot(row: Mapping[str, Any]) -> Snapshot:
+        redirects = tuple(Hop(h["url"], h["status"]) for h in json.loads(row["redirects"] or "[]"))
+        return Snapshot(
+            id=row["id"],
+            url=row["url"],
+            captured_at=datetime.fromisoformat(row["captured_at"]),
+            ok=bool(row["ok"]),
+            requested_url=row["requested_url"],
+            final_url=row["final_url"],
+            redirects=redirects,
+            http_status=row["http_status"],
+            headers=json.loads(row["headers"] or "{}"),
+            content_type=row["content_type"],
+            size=row["size"],
+            truncated=bool(row["truncated"]),
+            encoding=row["encoding"],
+            encoding_source=row["encoding_source"],
+            sha256=row["sha256"],
+            title=row["title"],
+            author=row["author"],
+            published=row["published"],
+            sitename=row["sitename"],
+            language=row["language"],
+            description=row["description"],
+            text=row["text"],
+            extract_error=row["extract_error"],
+            error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
+            error_message=row["error_message"],
+            attempts=row["attempts"],
+            elapsed=row["elapsed"],
+        )
+
+    def snapshot(self, snapshot_id: int) -> Snapshot:
+        """The snapshot with that id. Raises :class:`NotFoundError`."""
+        rows = list(self.db.query(self._SNAPSHOT_SQL + " WHERE s.id = ?", [snapshot_id]))
+        if not rows:
+            raise NotFoundError(f"no snapshot with id {snapshot_id}", str(snapshot_id))
+        return self._to_snapshot(rows[0])
+
+    def latest_snapshot(self, url: str, *, good: bool = True) -> Snapshot | None:
+        """The most recent snapshot of ``url`` (only good ones when ``good``), or ``None``."""
+        where = " WHERE l.url = ?" + (" AND s.ok = 1" if good else "")
+        rows = list(self.db.query(self._SNAPSHOT_SQL + where + " ORDER BY s.id DESC LIMIT 1", [url]))
+        return self._to_snapshot(rows[0]) if rows else None
+
+    def snapshots_for(self, url: str) -> list[Snapshot]:
+        """Every snapshot of ``url``, oldest first."""
+        return [self._to_snapshot(r) for r in self.db.query(self._SNAPSHOT_SQL + " WHERE l.url = ? ORDER BY s.id",
+                                                             [url])]
+
+    def latest_states(self, urls: Iterable[str]) -> dict[str, tuple[int, str, bool, str | None] | None]:
+        """For each URL: ``(snapshot_id, captured_at, ok, sha256)`` of its latest snapshot and
+        whether a good one exists is folded in: the tuple is the latest *good* snapshot if
+        there is one, else the latest failed one; ``None`` when never captured."""
+        out: dict[str, tuple[int, str, bool, str | None] | None] = {}
+        for url in urls:
+            row = self.db.execute(
+                "SELECT s.id, s.captured_at, s.ok, s.sha256 FROM snapshots s JOIN links l ON l.id = s.link_id"
+                " WHERE l.url = ? ORDER BY s.ok DESC, s.id DESC LIMIT 1",
+                [url],
+            ).fetchone()
+            out[url] = (int(row[0]), row[1], bool(row[2]), row[3]) if row else None
+        return out
+
+    # -- claims --------------------------------------------------------------------------
+
+    def claim(self, urls: Iterable[str], owner: str, *, expiry: timedelta = CLAIM_EXPIRY) -> dict[str, bool]:
+        """Try to claim each URL for ``owner``; return ``{url: True if now ours}``.
+
+        A URL held by another owner stays theirs unless that claim is void: its heartbeat
+        is older than ``expiry``, or its owner is a dead process on this host.
+        """
+        now = _now()
+        out: dict[str, bool] = {}
+        with self.write() as conn:
+            for url in urls:
+                link_id = self._ensure_link(conn, url)
+                row = conn.execute("SELECT owner, heartbeat_at FROM claims WHERE link_id = ?", [link_id]).fetchone()
+                if row and row[0] != owner:
+                    beat = _parse_time(row[1])
+                    live = beat is not None and now - beat < expiry and not owner_is_dead(row[0])
+                    if live:
+                        out[url] = False
+                        continue
+                conn.execute(
+                    "INSERT OR REPLACE INTO claims (link_id, owner, claimed_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+                    [link_id, owner, _iso(now), _iso(now)],
+                )
+                out[url] = True
+        return out
+
+    def heartbeat(self, owner: str) -> None:
+        """Refresh the heartbeat of every claim ``owner`` holds."""
+        with self.write() as conn:
+            conn.execute("UPDATE claims SET heartbeat_at = ? WHERE owner = ?", [_iso(), owner])
+
+    def release(self, owner: str, urls: Iterable[str] | None = None) -> None:
+        """Release ``owner``'s claims on ``urls`` (all of them when ``urls`` is ``None``)."""
+        with self.write() as conn:
+            if urls is None:
+                conn.execute("DELETE FROM claims WHERE owner = ?", [owner])
+                return
+            for url in urls:
+                conn.execute(
+                    "DELETE FROM claims WHERE owner = ? AND link_id = (SELECT id FROM links WHERE url = ?)",
+                    [owner, url],
+                )
+
+    def claim_holder(self, url: str, *, expiry: timedelta = CLAIM_EXPIRY) -> str | None:
+        """The owner of a live claim on ``url`` (not void by expiry or death), or ``None``."""
+        row = self.db.execute(
+            "SELECT c.owner, c.heartbeat_at FROM claims c JOIN links l ON l.id = c.link_id WHERE l.url = ?", [url]
+        ).fetchone()
+        if not row:
+            return None
+        beat = _parse_time(row[1])
+        if beat is None or _now() - beat >= expiry or owner_is_dead(row[0]):
+            return None
+        return str(row[0])
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        """Record the start of a run (``archive``, ``check``...) and return its id."""
+        with self.write() as conn:
+            cur = conn.execute("INSERT INTO runs (command, started_at) VALUES (?, ?)", [command, _iso()])
+            return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def finish_run(self, run_id: int, summary: Mapping[str, Any]) -> None:
+        """Record the end of a run with its summary counts (a JSON object)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
+                [_iso(), json.dumps(dict(summary), ensure_ascii=False), run_id],
+            )
+
+    # -- status and fsck -----------------------------------------------------------------
+
+    def _size(self) -> int:
+        if self.path is None:
+            return 0
+        total = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(str(self.path) + suffix)
+        return total
+
+    def status(self) -> StoreStatus:
+        """Counts of sources, links, snapshots, failed links, database size and the last run."""
+
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0] or 0)
+
+        latest = (
+            "SELECT s.link_id, MAX(s.ok) AS any_ok FROM snapshots s GROUP BY s.link_id"
+        )
+        last = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1"))
+        last_run: dict[str, Any] | None = None
+        if last:
+            last_run = dict(last[0])
+            last_run["summary"] = json.loads(last_run["summary"]) if last_run.get("summary") else None
+        return StoreStatus(
+            path=str(self.path),
+            size=self._size(),
+            sources=one("SELECT COUNT(*) FROM sources"),
+            links=one("SELECT COUNT(*) FROM links"),
+            snapshots=one("SELECT COUNT(*) FROM snapshots"),
+            good_snapshots=one("SELECT COUNT(*) FROM snapshots WHERE ok = 1"),
+            failed_links=one(f"SELECT COUNT(*) FROM ({latest}) WHERE any_ok = 0"),
+            unarchived_links=one("SELECT COUNT(*) FROM links WHERE id NOT IN (SELECT link_id FROM snapshots)"),
+            blobs=one("SELECT COUNT(*) FROM blobs"),
+            blob_bytes=one("SELECT SUM(LENGTH(data)) FROM blobs"),
+            last_run=last_run,
+            migrations=tuple(self.migrations()),
+        )
+
+    def fsck(self) -> FsckReport:
+        """Re-read every blob, recompute its sha256 and size, check that every snapshot's
+        blob exists, and run ``PRAGMA integrity_check``. Reads only; never repairs."""
+        problems: list[FsckProblem] = []
+        checked = 0
+        nbytes = 0
+        conn = self.db.conn
+        rowids = [r[0] for r in conn.execute("SELECT rowid FROM blobs ORDER BY rowid")]
+        for rowid in rowids:
+            row = conn.execute("SELECT sha256, size, compression FROM blobs WHERE rowid = ?", [rowid]).fetchone()
+            sha, size, compression = row
+            digest = hashlib.sha256()
+            length = 0
+            try:
+                unpacker = zlib.decompressobj() if compression == "zlib" else None
+                with conn.blobopen("blobs", "data", rowid, readonly=True) as blob:
+                    while chunk := blob.read(_COPY_CHUNK):
+                        data = unpacker.decompress(chunk) if unpacker else chunk
+                        digest.update(data)
+                        length += len(data)
+                if unpacker is not None:
+                    tail = unpacker.flush()
+                    digest.update(tail)
+                    length += len(tail)
+            except zlib.error as exc:
+                problems.append(FsckProblem("corrupt", sha, f"blob cannot be decompressed: {exc}"))
+                continue
+            checked += 1
+            nbytes += length
+            if digest.hexdigest() != sha:
+                problems.append(FsckProblem("sha256", sha, f"content hashes to {digest.hexdigest()}"))
+            elif length != size:
+                problems.append(FsckProblem("size", sha, f"recorded size {size}, actual {length}"))
+        for row in conn.execute(
+            "SELECT s.id, s.sha256 FROM snapshots s LEFT JOIN blobs b ON b.sha256 = s.sha256"
+            " WHERE s.sha256 IS NOT NULL AND b.sha256 IS NULL"
+        ):
+            problems.append(FsckProblem("missing_blob", f"snapshot {row[0]}", f"its body {row[1]} is not stored"))
+        results = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        integrity = "ok" if results == ["ok"] else "; ".join(results)
+        if integrity != "ok":
+            problems.append(FsckProblem("integrity", str(self.path), integrity))
+        return FsckReport(str(self.path), checked, nbytes, integrity, tuple(problems))
