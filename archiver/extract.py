@@ -1,0 +1,147 @@
+"""Extraction: bytes of a captured page -> main text and metadata (:class:`~archiver.types.Extracted`).
+
+The only module that imports trafilatura (besides the harvester's main-content link
+detection). Contract:
+
+- HTML/XHTML is decoded *here*, with the encoding the fetcher decided (or, when it did
+  not, :func:`archiver.encoding.decide`), and trafilatura receives a ``str``: its own
+  guessing never overrides the recorded encoding, so windows-1251 and Shift_JIS pages
+  come out as the reader saw them.
+- ``text/plain`` is its own text (its first line is the title); binary types (PDF,
+  images...) have no text and no error.
+- Extraction never raises: a page trafilatura cannot handle gives ``Extracted`` with
+  ``error`` set (and whatever metadata was found), so the raw snapshot is still kept.
+- :func:`extract_job` takes and returns only picklable values, for a process pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from archiver.encoding import decide
+from archiver.types import Body, Extracted, FetchResult
+
+__all__ = ["MAX_EXTRACT_BYTES", "extract_html", "extract_job", "extract_result", "extract_text", "job_for"]
+
+log = logging.getLogger(__name__)
+
+#: Pages larger than this are stored but not extracted (trafilatura's tree would not fit memory).
+MAX_EXTRACT_BYTES = 15_000_000
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+TEXT_TYPES = ("text/plain",)
+_LANG_RE = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)", re.IGNORECASE)
+_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())  # metadata fields are one line
+    return text or None
+
+
+def _html_lang(data: bytes) -> str | None:
+    match = _LANG_RE.search(data[:8192])
+    return match.group(1).decode("ascii").replace("_", "-").lower() if match else None
+
+
+def extract_html(data: bytes, *, encoding: str | None, url: str | None, content_type: str | None = None) -> Extracted:
+    """Main text and metadata of an HTML page given as raw bytes.
+
+    ``encoding`` is the codec the fetcher decided (``None``: decide here from
+    ``content_type`` and the bytes). Never raises: failures set ``Extracted.error``.
+    """
+    if len(data) > MAX_EXTRACT_BYTES:
+        return Extracted(error=f"not extracted: page larger than {MAX_EXTRACT_BYTES} bytes")
+    if not data.strip():
+        return Extracted(error="empty page")
+    try:
+        codec = encoding or decide(data, content_type, html=True).encoding
+        html = data.decode(codec, errors="replace")
+    except LookupError:
+        html = data.decode(decide(data, content_type, html=True).encoding, errors="replace")
+    lang = _html_lang(data)
+    try:
+        import trafilatura
+
+        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    except Exception as exc:  # trafilatura/lxml raise many kinds; none may stop a run
+        log.debug("extraction failed for %s", url, exc_info=True)
+        title = _fallback_title(html)
+        return Extracted(title=title, language=lang, error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+    if doc is None:
+        return Extracted(title=_fallback_title(html), language=lang, error="no main text found")
+    text = (doc.text or "").strip() or None
+    return Extracted(
+        title=_clean(doc.title) or _fallback_title(html),
+        author=_clean(doc.author),
+        date=_clean(doc.date),
+        sitename=_clean(doc.sitename),
+        language=_clean(doc.language) or lang,
+        description=_clean(doc.description),
+        text=text,
+        error=None if text else "no main text found",
+    )
+
+
+def _fallback_title(html: str) -> str | None:
+    match = _TITLE_RE.search(html[:65536])
+    if not match:
+        return None
+    import html as html_lib
+
+    return _clean(html_lib.unescape(re.sub(r"<[^>]+>", "", match.group(1))))
+
+
+def extract_text(data: bytes, *, encoding: str | None, content_type: str | None = None) -> Extracted:
+    """A plain-text body is its own text; its first non-empty line (up to 200 characters) is the title."""
+    codec = encoding or decide(data, content_type).encoding
+    try:
+        text = data.decode(codec, errors="replace")
+    except LookupError:
+        text = data.decode(decide(data, content_type).encoding, errors="replace")
+    text = text.lstrip("\ufeff").strip()
+    if not text:
+        return Extracted(error="empty page")
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return Extracted(title=first[:200] or None, text=text)
+
+
+def job_for(result: FetchResult) -> tuple[str, bytes | str | None, str | None, str | None, str | None] | None:
+    """A picklable extraction job for ``result``, or ``None`` when there is nothing to extract.
+
+    Small bodies travel as bytes; spilled ones as their file path (read by the worker).
+    """
+    body = result.body
+    if body is None or body.size == 0 or result.content_type not in HTML_TYPES + TEXT_TYPES:
+        return None
+    payload: bytes | str | None = body.data if body.data is not None else body.path
+    header = next((v for k, v in (result.headers or {}).items() if k.lower() == "content-type"), None)
+    return (result.content_type or "", payload, result.encoding, result.final_url or result.url, header)
+
+
+def extract_job(job: tuple[str, bytes | str | None, str | None, str | None, str | None]) -> Extracted:
+    """Run one job made by :func:`job_for` (in a worker process or in-line). Never raises."""
+    kind, payload, encoding, url, header = job
+    try:
+        if isinstance(payload, str):
+            data = Body(size=0, sha256="", path=payload).read()
+        else:
+            data = payload or b""
+        if kind in TEXT_TYPES:
+            return extract_text(data, encoding=encoding, content_type=header)
+        return extract_html(data, encoding=encoding, url=url, content_type=header)
+    except Exception as exc:  # a bug or a vanished spill file must not stop a run
+        return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+
+
+def extract_result(result: FetchResult) -> Extracted:
+    """Extract a fetch result in-line: HTML -> trafilatura, text/plain -> itself.
+
+    A failed fetch, an empty body or a binary type (PDF, image...) gives an empty
+    ``Extracted()`` (no text, no error).
+    """
+    job = job_for(result)
+    return extract_job(job) if job is not None else Extracted()

@@ -1,0 +1,121 @@
+"""Extraction: main text and metadata, the decided encoding wins, failures never raise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archiver.extract import extract_html, extract_job, extract_result, extract_text, job_for
+from archiver.types import Body, ErrorKind, Extracted, FetchResult
+
+ARCHIVE = Path(__file__).parent / "fixtures" / "archive"
+
+
+def test_news_page_main_text_without_boilerplate() -> None:
+    ext = extract_html((ARCHIVE / "news_utf8.html").read_bytes(), encoding="utf-8", url="https://coast.example/a")
+    assert ext.error is None
+    assert ext.title == "Lighthouse keepers honoured"
+    assert ext.author == "Jane Doe"
+    assert ext.date == "2024-03-05"
+    assert ext.sitename == "Coast News"
+    assert ext.language == "en"
+    assert "lighthouse keepers had maintained the lamp" in (ext.text or "")
+    assert "Café owners" in (ext.text or "")
+    assert "newsletter" not in (ext.text or "") and "Weather" not in (ext.text or "")
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", None])
+def test_windows_1251_comes_out_right(encoding: str | None) -> None:
+    ext = extract_html((ARCHIVE / "ru_cp1251.html").read_bytes(), encoding=encoding, url="https://ru.example/a")
+    assert "Ёжик съел щётку" in (ext.text or "")
+    assert ext.title == "Переговоры в Стамбуле"
+    assert ext.author == "Иван Петров"
+    assert ext.language == "ru"
+    assert "\ufffd" not in (ext.text or "")
+
+
+@pytest.mark.parametrize("encoding", ["cp932", None])
+def test_shift_jis_comes_out_right(encoding: str | None) -> None:
+    ext = extract_html((ARCHIVE / "ja_sjis.html").read_bytes(), encoding=encoding, url="https://ja.example/a")
+    assert "専門家によると" in (ext.text or "")
+    assert "ソフトウェア" in (ext.text or "")  # 'ソ' has 0x5C as second byte in Shift_JIS
+    assert ext.title == "桜の季節"
+    assert "\ufffd" not in (ext.text or "")
+
+
+def test_recorded_encoding_beats_a_lying_meta_tag() -> None:
+    data = (ARCHIVE / "ru_cp1251.html").read_bytes().replace(b"windows-1251", b"utf-8")
+    ext = extract_html(data, encoding="cp1251", url=None)
+    assert "Ёжик съел щётку" in (ext.text or "")
+
+
+def test_plain_text_is_its_own_text() -> None:
+    ext = extract_text((ARCHIVE / "plain.txt").read_bytes(), encoding="utf-8")
+    assert ext.title == "Plain title line"
+    assert "naïve café" in (ext.text or "")
+    assert ext.error is None
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"", "empty page"),
+        (b"   ", "empty page"),
+        (b"<html><body></body></html>", "no main text found"),
+        (b"\x00\xff\xfe garbage <<<>>>", None),  # anything: it must not raise
+    ],
+)
+def test_failures_are_notes_not_exceptions(data: bytes, expected: str | None) -> None:
+    ext = extract_html(data, encoding="utf-8", url=None)
+    assert isinstance(ext, Extracted)
+    if expected:
+        assert ext.error == expected
+
+
+def test_no_main_text_keeps_title() -> None:
+    ext = extract_html(b"<html><head><title>Only a title</title></head><body></body></html>", encoding=None, url=None)
+    assert ext.title == "Only a title" and ext.error == "no main text found"
+
+
+def test_trafilatura_crash_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    import trafilatura
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", boom)
+    ext = extract_html(b"<html><title>T</title><p>x</p></html>", encoding="utf-8", url=None)
+    assert ext.error is not None and "kaboom" in ext.error and ext.title == "T"
+
+
+def _result(body: bytes | None, ctype: str | None, encoding: str | None = "utf-8", **kw: object) -> FetchResult:
+    return FetchResult(
+        url="https://x.example/", final_url="https://x.example/", status=200, content_type=ctype,
+        body=Body.from_bytes(body) if body is not None else None, encoding=encoding, **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_extract_result_by_content_type() -> None:
+    html = (ARCHIVE / "news_utf8.html").read_bytes()
+    assert extract_result(_result(html, "text/html")).title == "Lighthouse keepers honoured"
+    assert extract_result(_result(html, "application/xhtml+xml")).text
+    assert extract_result(_result(b"hello\nworld", "text/plain")).text == "hello\nworld"
+    assert extract_result(_result(b"%PDF-1.4 ...", "application/pdf", None)) == Extracted()
+    assert extract_result(_result(b"\x89PNG...", "image/png", None)) == Extracted()
+    failed = FetchResult(url="https://x.example/", final_url="https://x.example/", error=ErrorKind.DNS)
+    assert extract_result(failed) == Extracted()
+
+
+def test_spilled_body_job_reads_the_file(tmp_path: Path) -> None:
+    data = (ARCHIVE / "ru_cp1251.html").read_bytes()
+    spill = tmp_path / "spill"
+    spill.write_bytes(data)
+    body = Body(size=len(data), sha256="x", path=str(spill))
+    result = FetchResult(url="https://ru.example/", final_url="https://ru.example/", status=200,
+                         content_type="text/html", body=body, encoding="cp1251")
+    job = job_for(result)
+    assert job is not None and job[1] == str(spill)
+    assert "Ёжик" in (extract_job(job).text or "")
+    spill.unlink()
+    assert extract_job(job).error is not None  # vanished file: a note, not a crash
