@@ -1,0 +1,433 @@
+"""Offline full-text search over archived snapshots.
+
+Contract:
+
+* :func:`to_fts_query` turns what a person types into a safe SQLite FTS5 query.
+  Real FTS5 syntax passes through: ``"exact phrase"``, ``prefix*``, ``"two words"*``,
+  ``AND``/``OR``/``NOT`` (upper case, as FTS5 spells them; lower-case ``and`` is a word),
+  ``NEAR(a b, 5)``, parentheses and the column filters ``title:`` / ``text:``.
+  Every other word that is not purely letters, digits and ``_`` (``U.S.``, ``co-operation``,
+  ``Russia's``, ``e-mail*``) is quoted into a phrase, which FTS5 splits with the same
+  tokenizer as the index, so it matches the text as written. Curly double quotes
+  (“ ” „ « ») count as ``"``. Broken syntax (unbalanced quote or parenthesis, an
+  operator with nothing on one side, an empty ``NEAR``) raises
+  :class:`~archiver.errors.QueryError` with a ``hint``; the query never reaches SQLite
+  in a state that makes it raise.
+* :func:`search` returns :class:`SearchHit` rows, best first. ``score`` is ``-bm25``
+  (higher is better; the title weighs :data:`TITLE_WEIGHT` times the text). By default
+  only the latest good snapshot of each link is searched (the latest *within*
+  ``since``/``until`` when those are given); ``all_snapshots=True`` searches every good
+  snapshot. The index folds case and diacritics (``unicode61 remove_diacritics 2``), so
+  ``cafe`` finds ``café`` and ``привет`` finds ``Привет``.
+* Snippets: :attr:`SearchHit.snippet` marks each matched word as ``[[word]]``
+  (:data:`HIGHLIGHT_OPEN` / :data:`HIGHLIGHT_CLOSE`; double brackets are rare in prose,
+  unlike « » or [ ]); :meth:`SearchHit.snippet_parts` gives ``(text, highlighted)`` pieces
+  for renderers (the CLI prints them in bold on a terminal). Whitespace is collapsed.
+* Nothing here touches the network; the store is only read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import InvalidURLError, NotFoundError, QueryError, StoreError
+from archiver.store import queries
+
+DEFAULT_LIMIT = 20
+TITLE_WEIGHT = 2.0
+SNIPPET_TOKENS = 24
+HIGHLIGHT_OPEN = "[["
+HIGHLIGHT_CLOSE = "]]"
+
+# Sentinels used inside SQL; replaced before anything leaves this module.
+_SQL_OPEN = "\x02"
+_SQL_CLOSE = "\x03"
+_ELLIPSIS = "…"
+
+_OPERATORS = {"AND", "OR", "NOT"}
+_COLUMNS = {"title", "text"}
+_DOUBLE_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‟": '"'})
+_WORD_RE = re.compile(r"\w+")
+_COLUMN_RE = re.compile(r"^(title|text):(.*)$", re.IGNORECASE)
+
+_OPERATOR_HINT = (
+    'AND, OR and NOT need a term on each side, e.g. `climate AND policy`, `climate NOT weather`; '
+    'to search for the word itself, write it in lower case or in quotes: "or"'
+)
+
+
+# ---------------------------------------------------------------------------
+# Query translation
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # "term" | "op" | "open" | "close" | "near" | "column" | "comma" | "number"
+    text: str
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _term(word: str) -> str | None:
+    """One plain word as an FTS5 term: bare when it is only word characters, else a phrase.
+
+    Returns ``None`` for a word with nothing searchable in it (only punctuation).
+    """
+    prefix = word.endswith("*")
+    stem = word.rstrip("*")
+    if not _WORD_RE.search(stem):
+        return None
+    if _WORD_RE.fullmatch(stem) and stem not in _OPERATORS and stem != "NEAR":
+        body = stem
+    else:
+        body = _quote(stem)
+    return body + ("*" if prefix else "")
+
+
+def _lex(query: str) -> list[_Tok]:
+    text = query.translate(_DOUBLE_QUOTES)
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    depth = 0
+    near_depth: int | None = None
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise QueryError(
+                    "unbalanced quote in the search query",
+                    hint='close the phrase with a second quote: "exact words"; or remove the quote',
+                )
+            phrase = text[i + 1 : end]
+            i = end + 1
+            star = ""
+            if i < n and text[i] == "*":
+                star, i = "*", i + 1
+            if _WORD_RE.search(phrase):
+                toks.append(_Tok("term", _quote(phrase) + star))
+        elif ch == "(":
+            depth += 1
+            toks.append(_Tok("open", "("))
+            i += 1
+        elif ch == ")":
+            if depth == 0:
+                raise QueryError(
+                    "unbalanced parenthesis in the search query",
+                    hint="remove the `)` or add the `(` it closes, e.g. `(war OR conflict) AND peace`",
+                )
+            depth -= 1
+            toks.append(_Tok("close", ")"))
+            if near_depth is not None and depth == near_depth:
+                near_depth = None
+            i += 1
+        elif ch == "," and near_depth is not None:
+            toks.append(_Tok("comma", ","))
+            i += 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in '"()' and not (
+                text[j] == "," and near_depth is not None
+            ):
+                j += 1
+            word = text[i:j]
+            i = j
+            if word == "NEAR" and i < n and text[i] == "(":
+                toks.append(_Tok("near", "NEAR("))
+                near_depth = depth
+                depth += 1
+                i += 1
+            elif word in _OPERATORS:
+                toks.append(_Tok("op", word))
+            elif near_depth is not None and word.isdigit() and toks and toks[-1].kind == "comma":
+                toks.append(_Tok("number", word))
+            else:
+                col = _COLUMN_RE.match(word)
+                if col and col.group(1).lower() in _COLUMNS:
+                    toks.append(_Tok("column", col.group(1).lower() + " :"))
+                    word = col.group(2)
+                    if not word:
+                        continue
+                term = _term(word)
+                if term is not None:
+                    toks.append(_Tok("term", term))
+    if depth:
+        raise QueryError(
+            "unbalanced parenthesis in the search query",
+            hint="close every `(` with a `)`, e.g. `(war OR conflict) AND peace`",
+        )
+    return toks
+
+
+def _check(query: str, toks: list[_Tok]) -> None:
+    """Reject operator placements FTS5 cannot parse, with a hint."""
+    operand_end = {"term", "close"}
+    operand_start = {"term", "open", "near", "column"}
+    in_near = 0
+    for k, tok in enumerate(toks):
+        prev = toks[k - 1] if k else None
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if tok.kind == "near":
+            in_near += 1
+            if nxt is None or nxt.kind != "term":
+                raise QueryError(
+                    "NEAR() needs at least one term",
+                    hint="write NEAR(word1 word2, 10): the terms, then optionally a comma and a distance",
+                )
+        elif tok.kind == "close" and in_near:
+            in_near -= 1
+        elif tok.kind == "op":
+            if in_near:
+                raise QueryError(
+                    f"{tok.text} cannot be used inside NEAR()",
+                    hint="NEAR() takes only terms and phrases: NEAR(word1 word2, 10)",
+                )
+            if prev is None or prev.kind not in operand_end or nxt is None or nxt.kind not in operand_start:
+                raise QueryError(f"{tok.text} has nothing to combine on one side", hint=_OPERATOR_HINT)
+        elif tok.kind == "column":
+            if nxt is None or nxt.kind not in {"term", "open", "near"}:
+                raise QueryError(
+                    f"the column filter {tok.text.split()[0]}: has no term after it",
+                    hint="write title:word or title:\"a phrase\" (columns: title, text)",
+                )
+        elif tok.kind == "open":
+            if nxt is not None and nxt.kind == "close":
+                raise QueryError("empty parentheses in the search query", hint="put terms inside ( )")
+        elif tok.kind == "comma" and (nxt is None or nxt.kind != "number"):
+            raise QueryError(
+                "NEAR() distance must be a number",
+                hint="write NEAR(word1 word2, 10)",
+            )
+    if not any(t.kind == "term" for t in toks):
+        raise QueryError(
+            "the search query has no words to look for",
+            hint='type one or more words, e.g. archiver search "climate policy"',
+        )
+
+
+def to_fts_query(query: str) -> str:
+    """Translate a search query written by a person into FTS5 syntax.
+
+    Raises :class:`QueryError` (with ``hint``) when the query cannot be made valid
+    without guessing what was meant.
+    """
+    toks = _lex(query)
+    _check(query, toks)
+    return _join(toks)
+
+
+def _join(toks: list[_Tok]) -> str:
+    parts: list[str] = []
+    for tok in toks:
+        if parts and (tok.kind in {"close", "comma"} or parts[-1].endswith("(")):
+            parts[-1] += tok.text
+        else:
+            parts.append(tok.text)
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Dates
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*(h|d|w|y)\s*$", re.IGNORECASE)
+_DURATION_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1), "y": timedelta(days=365)}
+
+
+def parse_time_bound(text: str, *, end: bool = False, now: datetime | None = None) -> datetime:
+    """Parse ``2025-01-31``, ``2025-01-31T12:00[:00][+02:00]`` or a duration ago (``12h``, ``30d``, ``2w``, ``1y``).
+
+    Naive times are UTC. With ``end=True`` a bare date means the *end* of that day
+    (midnight of the next one), so ``--until 2025-01-31`` includes the 31st.
+    Raises :class:`QueryError` for anything else.
+    """
+    now = now or datetime.now(UTC)
+    m = _DURATION_RE.match(text)
+    if m:
+        return now - int(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
+    raw = text.strip()
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+    except ValueError:
+        raise QueryError(
+            f"not a date or duration: {text!r}",
+            hint="use a date like 2025-01-31, a time like 2025-01-31T12:00, or a duration like 30d, 12h, 2w, 1y",
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    if end and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        when += timedelta(days=1)
+    return when
+
+
+def iso_bound(when: datetime) -> str:
+    """``when`` as the ``YYYY-MM-DDTHH:MM:SS`` UTC prefix that ``captured_at`` strings compare against."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def parse_stored_time(value: str) -> datetime:
+    """A ``captured_at``/``checked_at`` column value as an aware UTC datetime."""
+    when = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------
+# Search
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One matching snapshot. ``score`` is ``-bm25``: higher is better."""
+
+    url: str
+    title: str | None
+    snippet: str
+    score: float
+    snapshot_id: int
+    captured_at: datetime
+    final_url: str | None = None
+
+    def snippet_parts(self) -> list[tuple[str, bool]]:
+        """The snippet as ``(text, highlighted)`` pieces, markers removed."""
+        return split_snippet(self.snippet)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "snippet": self.snippet,
+            "score": round(self.score, 6),
+            "snapshot_id": self.snapshot_id,
+            "captured_at": self.captured_at.isoformat(),
+            "final_url": self.final_url,
+        }
+
+
+def split_snippet(snippet: str) -> list[tuple[str, bool]]:
+    """Split a ``[[marked]]`` snippet into ``(text, highlighted)`` pieces."""
+    parts: list[tuple[str, bool]] = []
+    for k, piece in enumerate(re.split(r"\[\[|\]\]", snippet)):
+        if piece:
+            parts.append((piece, k % 2 == 1))
+    return parts
+
+
+def _clean_snippet(raw: str) -> str:
+    text = " ".join(raw.split())
+    # Merge adjacent highlights ("[[U.S]]. [[sanctions]]" stays two; "\x03 \x02" between words joins).
+    text = text.replace(_SQL_CLOSE + " " + _SQL_OPEN, " ")
+    return text.replace(_SQL_OPEN, HIGHLIGHT_OPEN).replace(_SQL_CLOSE, HIGHLIGHT_CLOSE)
+
+
+def normalize_domain(domain: str) -> str:
+    """A ``--domain`` value (``Example.COM``, ``https://example.com/x``, ``пример.рф``) as an ASCII host."""
+    from urllib.parse import urlsplit
+
+    text = domain.strip()
+    if "://" in text:
+        text = urlsplit(text).hostname or ""
+    text = text.strip().strip(".").lower()
+    if text.startswith("*."):
+        text = text[2:]
+    if not text or any(c.isspace() or c in "/?#@" for c in text):
+        raise InvalidURLError(f"not a domain name: {domain!r}", target=domain)
+    try:
+        return text.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidURLError(f"not a domain name: {domain!r}", target=domain) from None
+
+
+def search(
+    db: Any,
+    query: str,
+    *,
+    domain: str | None = None,
+    source: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+    all_snapshots: bool = False,
+) -> list[SearchHit]:
+    """Search the archive; best hits first.
+
+    ``db`` is an open store (:class:`archiver.store.core.Store`) or a
+    ``sqlite_utils.Database``. ``domain`` keeps links on that host and its subdomains;
+    ``source`` keeps links cited by that article (path or URL; its latest version);
+    ``since``/``until`` bound the capture time (``since <= captured_at < until``).
+    Raises :class:`QueryError` for a broken query, :class:`NotFoundError` for an
+    unknown ``source``.
+    """
+    if limit < 1:
+        raise QueryError("--limit must be at least 1", hint="e.g. --limit 20")
+    database = queries.database_of(db)
+    match = to_fts_query(query)
+    source_id = None
+    if source is not None:
+        source_id = queries.find_source(database, source_locators(source))
+        if source_id is None:
+            raise NotFoundError("no archived article with that path or URL", target=source)
+    try:
+        rows = queries.search_snapshots(
+            database,
+            match,
+            latest_only=not all_snapshots,
+            domain=normalize_domain(domain) if domain else None,
+            source_id=source_id,
+            since=iso_bound(since) if since else None,
+            until=iso_bound(until) if until else None,
+            limit=limit,
+            title_weight=TITLE_WEIGHT,
+            snippet=(_SQL_OPEN, _SQL_CLOSE, _ELLIPSIS, SNIPPET_TOKENS),
+        )
+    except queries.FtsSyntaxError as exc:  # a backstop: _check should have caught it
+        raise QueryError(
+            f"the search engine cannot parse this query ({exc})",
+            hint='quote unusual words: "like this"; operators are AND, OR, NOT in capitals',
+        ) from None
+    return [
+        SearchHit(
+            url=row["url"],
+            title=row["title"],
+            snippet=_clean_snippet(row["snippet"] or ""),
+            score=-float(row["rank"]),
+            snapshot_id=row["id"],
+            captured_at=parse_stored_time(row["captured_at"]),
+            final_url=row["final_url"],
+        )
+        for row in rows
+    ]
+
+
+def source_locators(source: str) -> list[str]:
+    """The ``sources.locator`` values an article given as ``source`` may be stored under."""
+    candidates = [source]
+    if source == "-":
+        return candidates
+    if "://" in source:
+        try:
+            from archiver.urls import canonicalize
+
+            candidates.insert(0, canonicalize(source))
+        except (ImportError, InvalidURLError):
+            pass
+    else:
+        path = Path(source).expanduser()
+        candidates.insert(0, str(path.resolve()))
+        candidates.insert(1, str(path.absolute()))
+    return list(dict.fromkeys(candidates))
+
+
+def require_database(path: Path) -> Path:
+    """Raise :class:`StoreError` when there is no archive at ``path`` (read commands never create one)."""
+    if not path.exists():
+        raise StoreError("no archive database here (run `archiver archive` first, or pass --db)", target=str(path))
+    return path

@@ -1,0 +1,206 @@
+"""Read-side SQL for search, show, history and diff. Nothing here writes.
+
+Contract:
+
+- Every function takes a ``sqlite_utils.Database`` (``Store.db``; :func:`database_of`
+  accepts a ``Store`` too) and only reads: the one thing it adds to a connection is the
+  deterministic SQL function ``archiver_in_domain(url, domain)`` used by the domain filter.
+- "Latest" always means the greatest ``captured_at``, ties broken by the greater id;
+  time bounds compare ``captured_at`` (ISO 8601 UTC text) with ``YYYY-MM-DDTHH:MM:SS``
+  prefixes, ``since`` inclusive and ``until`` exclusive.
+- A broken FTS5 ``MATCH`` expression raises :class:`FtsSyntaxError` (the caller turns it
+  into a :class:`~archiver.errors.QueryError`), never a bare ``sqlite3.OperationalError``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+__all__ = [
+    "FtsSyntaxError",
+    "checks_for",
+    "database_of",
+    "find_source",
+    "good_snapshot_id",
+    "link_id",
+    "link_of_snapshot",
+    "search_snapshots",
+    "snapshots_for",
+]
+
+
+class FtsSyntaxError(Exception):
+    """SQLite refused an FTS5 ``MATCH`` expression."""
+
+
+def database_of(db: Any) -> sqlite_utils.Database:
+    """The ``sqlite_utils.Database`` of a ``Store`` (its ``db`` attribute), or ``db`` itself."""
+    inner = getattr(db, "db", None)
+    if isinstance(inner, sqlite_utils.Database):
+        return inner
+    if isinstance(db, sqlite_utils.Database):
+        return db
+    raise TypeError(f"expected a Store or sqlite_utils.Database, got {type(db).__name__}")
+
+
+def _in_domain(url: str | None, domain: str | None) -> int:
+    if not url or not domain:
+        return 0
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return int(host == domain or host.endswith("." + domain))
+
+
+def _register_functions(db: sqlite_utils.Database) -> None:
+    db.conn.create_function("archiver_in_domain", 2, _in_domain, deterministic=True)
+
+
+def _is_fts_error(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc)
+    return "fts5" in message or "unterminated string" in message or "syntax error" in message
+
+
+def search_snapshots(
+    db: sqlite_utils.Database,
+    match: str,
+    *,
+    latest_only: bool = True,
+    domain: str | None = None,
+    source_id: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 20,
+    title_weight: float = 2.0,
+    snippet: tuple[str, str, str, int] = ("[", "]", "…", 24),
+) -> list[dict[str, Any]]:
+    """Good snapshots matching the FTS5 expression ``match``, best first.
+
+    Rows: ``id, url, title, final_url, captured_at, rank`` (bm25: lower is better) and
+    ``snippet`` (``snippet(...)`` with the given open/close markers, ellipsis and size).
+    ``latest_only`` keeps, per link, only its latest good snapshot within the time bounds.
+    ``domain`` is an ASCII host; subdomains match. ``source_id`` keeps links cited by that
+    ``sources`` row.
+    """
+    _register_functions(db)
+    params: dict[str, Any] = {
+        "match": match,
+        "tw": title_weight,
+        "open": snippet[0],
+        "close": snippet[1],
+        "ellipsis": snippet[2],
+        "tokens": snippet[3],
+        "limit": limit,
+    }
+    bounds: list[str] = []  # templates over the snapshot alias {s}
+    if since is not None:
+        bounds.append("{s}.captured_at >= :since")
+        params["since"] = since
+    if until is not None:
+        bounds.append("{s}.captured_at < :until")
+        params["until"] = until
+    where = ["snapshots_fts MATCH :match", "s.ok = 1", *(b.format(s="s") for b in bounds)]
+    if domain is not None:
+        where.append("archiver_in_domain(l.url, :domain)")
+        params["domain"] = domain
+    if source_id is not None:
+        where.append("s.link_id IN (SELECT link_id FROM citations WHERE source_id = :source_id)")
+        params["source_id"] = source_id
+    if latest_only:
+        where.append(
+            "s.id = (SELECT s2.id FROM snapshots s2 WHERE s2.link_id = s.link_id AND s2.ok = 1"
+            + "".join(" AND " + b.format(s="s2") for b in bounds)
+            + " ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1)"
+        )
+    sql = (
+        "SELECT s.id, l.url, s.title, s.final_url, s.captured_at,"
+        " bm25(snapshots_fts, :tw, 1.0) AS rank,"
+        " snippet(snapshots_fts, -1, :open, :close, :ellipsis, :tokens) AS snippet"
+        " FROM snapshots_fts"
+        " JOIN snapshots s ON s.id = snapshots_fts.rowid"
+        " JOIN links l ON l.id = s.link_id"
+        " WHERE " + " AND ".join(where) + " ORDER BY rank, s.id DESC LIMIT :limit"
+    )
+    try:
+        return list(db.query(sql, params))
+    except sqlite3.OperationalError as exc:
+        if _is_fts_error(exc):
+            raise FtsSyntaxError(str(exc)) from None
+        raise
+
+
+def link_id(db: sqlite_utils.Database, urls: Iterable[str]) -> tuple[int, str] | None:
+    """``(id, url)`` of the first of ``urls`` that is a stored link, or ``None``."""
+    for url in urls:
+        row = db.execute("SELECT id, url FROM links WHERE url = ?", [url]).fetchone()
+        if row:
+            return int(row[0]), str(row[1])
+    return None
+
+
+def link_of_snapshot(db: sqlite_utils.Database, snapshot_id: int) -> tuple[int, str] | None:
+    """``(link_id, url)`` of a snapshot, or ``None`` when no such snapshot."""
+    row = db.execute(
+        "SELECT l.id, l.url FROM snapshots s JOIN links l ON l.id = s.link_id WHERE s.id = ?", [snapshot_id]
+    ).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def good_snapshot_id(
+    db: sqlite_utils.Database, link: int, *, at_or_before: str | None = None, first: bool = False
+) -> int | None:
+    """The id of the latest (or, with ``first``, the earliest) good snapshot of a link.
+
+    ``at_or_before`` (a ``YYYY-MM-DDTHH:MM:SS`` bound, exclusive) limits it to captures before then.
+    """
+    sql = "SELECT id FROM snapshots WHERE link_id = ? AND ok = 1"
+    params: list[Any] = [link]
+    if at_or_before is not None:
+        sql += " AND captured_at < ?"
+        params.append(at_or_before)
+    order = "ASC" if first else "DESC"
+    row = db.execute(sql + f" ORDER BY captured_at {order}, id {order} LIMIT 1", params).fetchone()
+    return int(row[0]) if row else None
+
+
+_SNAPSHOT_COLUMNS = (
+    "id, captured_at, ok, requested_url, final_url, http_status, content_type, size, truncated, sha256,"
+    " title, error_kind, error_message, extract_error"
+)
+
+
+def snapshots_for(db: sqlite_utils.Database, link: int) -> list[dict[str, Any]]:
+    """Summary rows of every snapshot of a link (good and failed), oldest first. No text, no headers."""
+    return list(
+        db.query(
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM snapshots WHERE link_id = ? ORDER BY captured_at, id",
+            [link],
+        )
+    )
+
+
+def checks_for(db: sqlite_utils.Database, link: int) -> list[dict[str, Any]]:
+    """Every ``checks`` row of a link, oldest first (empty when the table does not exist)."""
+    if "checks" not in db.table_names():
+        return []
+    return list(
+        db.query(
+            "SELECT id, checked_at, status, http_status, final_url, similarity, detail, error_kind, snapshot_id"
+            " FROM checks WHERE link_id = ? ORDER BY checked_at, id",
+            [link],
+        )
+    )
+
+
+def find_source(db: sqlite_utils.Database, locators: Sequence[str]) -> int | None:
+    """The id of the latest recorded version of the first of ``locators`` found in ``sources``."""
+    for locator in locators:
+        row = db.execute(
+            "SELECT id FROM sources WHERE locator = ? ORDER BY last_seen DESC, id DESC LIMIT 1", [locator]
+        ).fetchone()
+        if row:
+            return int(row[0])
+    return None
