@@ -109,21 +109,82 @@ def _is_utf8(sample: bytes, complete: bool) -> bool:
         return not complete and exc.start >= len(sample) - 3
 
 
+# Single-byte Latin-script encodings that charset-normalizer often cannot tell apart on
+# short texts (they share ASCII and most letters). Among close candidates we prefer the
+# reading with the fewest characters that are rare in any prose, then cp1252 (the
+# WHATWG default and by far the most common legacy encoding on the web).
+_LATIN_FAMILY = frozenset(
+    {
+        "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4",
+        "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "mac_roman",
+        "mac_iceland", "mac_turkish", "mac_latin2", "hp_roman8", "cp437", "cp850", "cp858",
+    }
+)
+# Characters that hardly occur in natural text: seeing them means a sibling encoding was misread.
+_SUSPICIOUS = frozenset("¹²³¼½¾ªº¦¨¸´¯ˆ˜ˇ˘˛˝¤ðþÐÞ¬±µ¶ƒ‡†‰" + "".join(chr(c) for c in range(0x80, 0xA0)))
+_NEAR_CHAOS = 0.05
+# Non-Latin encodings actually found on the web; any other guess (utf_16 without a BOM,
+# cp1006, EBCDIC...) on a short sample is noise, and cp1252 is tried instead.
+_WEB_NON_LATIN = frozenset(
+    {
+        "utf_8", "cp1251", "koi8_r", "koi8_u", "iso8859_5", "cp866", "mac_cyrillic", "cp932", "shift_jis",
+        "euc_jp", "iso2022_jp", "gb2312", "gb18030", "gbk", "big5", "big5hkscs", "euc_kr", "cp949",
+        "cp1253", "iso8859_7", "cp1255", "iso8859_8", "cp1256", "iso8859_6", "cp874", "tis_620", "iso8859_11",
+    }
+)
+
+
+def _suspicious(data: bytes, codec: str) -> int:
+    try:
+        text = data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return len(data) + 1
+    return sum(1 for ch in text if ch in _SUSPICIOUS)
+
+
 def detect(data: bytes) -> str | None:
-    """Statistical detection with charset-normalizer; ``None`` when it cannot tell."""
+    """Statistical detection with charset-normalizer; ``None`` when it cannot tell.
+
+    When the best guess is a single-byte Latin encoding, close runners-up (similar
+    "chaos") are re-ranked: fewest improbable characters first, then cp1252, then
+    charset-normalizer's language coherence. This fixes latin-1 text read as cp1250 or
+    mac_iceland, while a real windows-1250 or windows-1254 text keeps its encoding.
+    """
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:DETECT_SAMPLE_BYTES]).best()
+    sample = data[:DETECT_SAMPLE_BYTES]
+    matches = from_bytes(sample)
+    best = matches.best()
     if best is None:
         return None
-    return normalize_label(best.encoding)
+    if best.encoding in _WEB_NON_LATIN:
+        return normalize_label(best.encoding)
+    if best.encoding not in _LATIN_FAMILY:
+        return "cp1252" if _suspicious(sample, "cp1252") == 0 else normalize_label(best.encoding)
+    ranked: list[tuple[int, int, float, str]] = []
+    for match in matches:
+        if match.chaos > best.chaos + _NEAR_CHAOS:
+            continue
+        names = [match.encoding, *match.could_be_from_charset]
+        if not any(name in _LATIN_FAMILY for name in names):
+            continue
+        codec = "cp1252" if "cp1252" in names or "latin_1" in names else match.encoding
+        ranked.append((_suspicious(sample, codec), 0 if codec == "cp1252" else 1, -match.coherence, codec))
+    if not ranked:
+        return normalize_label(best.encoding)
+    return normalize_label(min(ranked)[3])
 
 
-def decide(data: bytes, content_type: str | None = None, *, html: bool = False) -> Decision:
+def decide(
+    data: bytes, content_type: str | None = None, *, html: bool = False, complete: bool | None = None
+) -> Decision:
     """Decide the encoding of ``data``.
 
     ``content_type`` is the HTTP header value, if any; ``html`` enables the
-    ``<meta>`` scan. Always returns a usable codec name.
+    ``<meta>`` scan. ``complete=False`` says ``data`` is only the start of a longer
+    body (so a UTF-8 sequence cut at its end is not evidence against UTF-8); by
+    default ``data`` is complete unless it is longer than the detection sample.
+    Always returns a usable codec name.
     """
     bom = sniff_bom(data)
     if bom:
@@ -136,7 +197,9 @@ def decide(data: bytes, content_type: str | None = None, *, html: bool = False) 
         if meta:
             return Decision(meta, "meta")
     sample = data[:DETECT_SAMPLE_BYTES]
-    if _is_utf8(sample, complete=len(data) <= DETECT_SAMPLE_BYTES):
+    if complete is None:
+        complete = len(data) <= DETECT_SAMPLE_BYTES
+    if _is_utf8(sample, complete=complete and len(data) <= DETECT_SAMPLE_BYTES):
         return Decision("utf-8", "utf-8" if any(b > 0x7F for b in sample) else "default")
     detected = detect(data)
     if detected:

@@ -1,0 +1,768 @@
+"""The HTTP client: URLs in, :class:`archiver.types.FetchResult` records out. A 404 is data, not an exception.
+
+Contract:
+
+- :func:`fetch_one` fetches one http(s) URL and always returns a result (network and
+  HTTP failures are an :class:`~archiver.types.ErrorKind` plus a one-line message such
+  as ``"dns: could not resolve host www.example.org"``); only an URL that is not
+  http(s) at all raises :class:`~archiver.errors.InvalidURLError`.
+- :func:`fetch_many` fetches many URLs concurrently and yields results *as they
+  complete*: at most ``config.workers`` requests in flight, at most
+  ``config.per_host`` per host (scheme + host + port), ``config.delay`` seconds
+  between request starts on one host. Hosts are independent: work is handed to a
+  worker only for a host that has a free slot, so a slow host never holds a worker
+  that others could use. A 429 slows every later request to that host.
+- Redirects are followed by hand (up to ``config.max_redirects``), every hop is
+  recorded, and every hop's host is resolved and checked: private, loopback,
+  link-local, multicast and reserved addresses are refused unless
+  ``config.allow_private``. Connections go to the checked addresses (see
+  :mod:`archiver.net`).
+- Retries (:mod:`archiver.retry`): transient failures are retried up to
+  ``config.retries`` times with backoff, honouring ``Retry-After`` up to
+  ``config.max_retry_after``; beyond it the link fails as ``rate_limited`` at once.
+- Bodies are streamed with decompression, capped at ``config.max_bytes`` *after*
+  decompression (a capped body is kept, ``truncated``, error ``too_large``), hashed
+  while read and spilled to a temporary file above ``config.spill_bytes`` (the
+  owner calls ``result.body.discard()``). A body cut short (Content-Length not met,
+  connection reset) is kept, ``truncated``, error ``truncated``. Each attempt has a
+  total deadline (``config.deadline``) on top of the connect/read ``config.timeout``.
+- A 304 is a success with no body. Caller headers (``If-None-Match``...) are sent as given.
+- The content type is sniffed when the header is missing or wrong; text is decoded
+  by :mod:`archiver.encoding` (the raw bytes are kept; ``encoding`` and
+  ``encoding_source`` record the decision).
+- URLs are logged and put in messages with passwords redacted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import queue
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import requests
+import urllib3.exceptions as u3exc
+
+from archiver import encoding, sniff
+from archiver.config import FetchConfig
+from archiver.errors import InvalidURLError
+from archiver.net import (
+    ResolveError,
+    Resolver,
+    blocked_reason,
+    make_session,
+    redact,
+    safe_adapter,
+    system_resolver,
+)
+from archiver.retry import Outcome, parse_retry_after, retrying
+from archiver.types import Body, ErrorKind, FetchResult, Hop
+
+log = logging.getLogger(__name__)
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+CHUNK_BYTES = 64 * 1024
+ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_AGENT = "archiver"
+# Headers that must not follow a redirect to another host.
+_CROSS_HOST_DROP = ("authorization", "cookie", "proxy-authorization")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a worker when :func:`fetch_many` is being cancelled."""
+
+
+def host_key(url: str) -> str:
+    """The politeness unit: ``scheme://host:port`` (default ports made explicit)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`InvalidURLError` unless ``url`` is an absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - validates the port
+    except ValueError as exc:
+        raise InvalidURLError(f"invalid URL: {exc}", target=redact(url)) from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidURLError("only http and https URLs can be fetched", target=redact(url))
+    if not parts.hostname:
+        raise InvalidURLError("URL has no host", target=redact(url))
+
+
+# -- one attempt ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Attempt:
+    """What one attempt produced; ``outcome`` drives the retry decision."""
+
+    final_url: str
+    outcome: Outcome
+    status: int | None = None
+    reason: str = ""
+    redirects: tuple[Hop, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Body | None = None
+    head: bytes = b""
+    truncated: bool = False
+    message: str | None = None
+
+    def discard(self) -> None:
+        if self.body is not None:
+            self.body.discard()
+
+
+class _Sink:
+    """Accumulates a body: hashes it, keeps the first bytes for sniffing, spills to disk when large."""
+
+    def __init__(self, spill_bytes: int, max_bytes: int, head_bytes: int) -> None:
+        self.spill_bytes = spill_bytes
+        self.max_bytes = max_bytes
+        self.head_bytes = head_bytes
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.buffer = bytearray()
+        self.head = bytearray()
+        self.file: Any = None
+        self.path: str | None = None
+
+    def add(self, chunk: bytes) -> bool:
+        """Add ``chunk``; return False when the cap was hit (the excess is dropped)."""
+        room = self.max_bytes - self.size
+        full = len(chunk) > room
+        if full:
+            chunk = chunk[:room]
+        if len(self.head) < self.head_bytes:
+            self.head += chunk[: self.head_bytes - len(self.head)]
+        self.hash.update(chunk)
+        self.size += len(chunk)
+        if self.file is not None:
+            self.file.write(chunk)
+        else:
+            self.buffer += chunk
+            if len(self.buffer) > self.spill_bytes:
+                fd, self.path = tempfile.mkstemp(prefix="archiver-", suffix=".body")
+                self.file = os.fdopen(fd, "wb")
+                self.file.write(self.buffer)
+                self.buffer = bytearray()
+        return not full
+
+    def body(self) -> Body:
+        if self.file is not None:
+            self.file.close()
+            return Body(size=self.size, sha256=self.hash.hexdigest(), path=self.path)
+        return Body(size=self.size, sha256=self.hash.hexdigest(), data=bytes(self.buffer))
+
+    def abandon(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.body().discard()
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps (causes, contexts, exception args), each once."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for nxt in (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args):
+            if isinstance(nxt, BaseException):
+                stack.append(nxt)
+
+
+def _classify(exc: BaseException, host: str, timeout: float) -> tuple[ErrorKind, str]:
+    """Map a requests/urllib3/socket exception to an error kind and a one-line message."""
+    causes = list(_causes(exc))
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(c, types) for c in causes)
+
+    if has(requests.exceptions.SSLError, u3exc.SSLError) or any(
+        type(c).__name__.startswith("SSL") for c in causes
+    ):
+        detail = str(causes[-1]).splitlines()[0][:160] if causes else ""
+        return ErrorKind.TLS, f"tls: TLS handshake with {host} failed ({detail})"
+    if has(u3exc.NameResolutionError):
+        return ErrorKind.DNS, f"dns: could not resolve host {host}"
+    if has(ConnectionRefusedError):
+        return ErrorKind.REFUSED, f"refused: {host} refused the connection"
+    # urllib3's NewConnectionError subclasses ConnectTimeoutError: test it first.
+    if has(u3exc.NewConnectionError) and not has(TimeoutError):
+        reason = next((c.strerror for c in causes if isinstance(c, OSError) and c.strerror), "cannot connect")
+        return ErrorKind.REFUSED, f"refused: could not connect to {host} ({reason})"
+    if has(u3exc.ConnectTimeoutError):
+        return ErrorKind.TIMEOUT, f"timeout: connecting to {host} took more than {timeout:g} s"
+    if has(requests.exceptions.ReadTimeout, u3exc.ReadTimeoutError, TimeoutError):
+        return ErrorKind.TIMEOUT, f"timeout: {host} sent nothing for {timeout:g} s"
+    if has(ConnectionResetError, u3exc.ProtocolError, ConnectionAbortedError, BrokenPipeError):
+        return ErrorKind.RESET, f"reset: {host} closed the connection without a complete answer"
+    if has(requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader, u3exc.LocationParseError):
+        return ErrorKind.HTTP_ERROR, f"http_error: invalid URL or header from {host}"
+    first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return ErrorKind.RESET, f"reset: connection to {host} failed ({first})"
+
+
+class _Fetcher:
+    """The fetch of one URL (with retries), shared by :func:`fetch_one` and :func:`fetch_many`."""
+
+    def __init__(
+        self,
+        config: FetchConfig,
+        *,
+        resolver: Resolver,
+        sleep: Sleep,
+        clock: Clock,
+        cancel: threading.Event | None = None,
+        on_rate_limited: Callable[[str, float | None], None] | None = None,
+        robots_cache: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.resolver = resolver
+        self.sleep = sleep
+        self.clock = clock
+        self.cancel = cancel
+        self.on_rate_limited = on_rate_limited
+        self.robots_cache: dict[str, Any] = robots_cache if robots_cache is not None else {}
+        self.robots_lock = threading.Lock()
+        self.active: dict[int, requests.Response] = {}
+
+    # -- the whole fetch -------------------------------------------------------------------------
+
+    def fetch(self, url: str, session: requests.Session, headers: Mapping[str, str] | None) -> FetchResult:
+        check_url(url)
+        started = self.clock()
+        fetched_at = datetime.now(UTC)
+        attempts = 0
+
+        def attempt() -> _Attempt:
+            nonlocal attempts
+            attempts += 1
+            return self._attempt(url, session, dict(headers or {}))
+
+        def before_sleep(state: Any) -> None:
+            previous = state.outcome.result() if state.outcome and not state.outcome.failed else None
+            if isinstance(previous, _Attempt):
+                log.debug("retrying %s after %s", redact(url), previous.message or previous.status)
+                previous.discard()
+
+        policy = retrying(self.config.retries, sleep=self._sleep, before_sleep=before_sleep)
+        last: _Attempt = policy(attempt)
+        return self._result(url, last, attempts, self.clock() - started, fetched_at)
+
+    def _sleep(self, seconds: float) -> None:
+        if self.cancel is None:
+            self.sleep(seconds)
+            return
+        if self.cancel.wait(seconds):
+            raise Cancelled()
+
+    def _result(self, url: str, a: _Attempt, attempts: int, elapsed: float, fetched_at: datetime) -> FetchResult:
+        error = a.outcome.error
+        message = a.message
+        if error is None and a.status is not None and a.status >= 400:
+            error = ErrorKind.RATE_LIMITED if a.status == 429 else ErrorKind.HTTP_ERROR
+            kind = "rate_limited" if a.status == 429 else "http_error"
+            message = f"{kind}: {a.status} {a.reason}".rstrip()
+        kind_ct: str | None = None
+        enc: str | None = None
+        enc_source: str | None = None
+        if a.body is not None:
+            kind_ct = sniff.content_type(a.headers.get("Content-Type"), a.head)
+            if sniff.is_text(kind_ct):
+                decision = encoding.decide(
+                    a.head, a.headers.get("Content-Type"), html=sniff.is_html(kind_ct),
+                    complete=a.body.size <= len(a.head),
+                )
+                enc, enc_source = decision.encoding, decision.source
+        elif a.headers.get("Content-Type"):
+            kind_ct = sniff.media_type(a.headers.get("Content-Type")) or None
+        if message:
+            log.debug("%s: %s", redact(url), message)
+        return FetchResult(
+            url=url,
+            final_url=a.final_url,
+            status=a.status,
+            redirects=a.redirects,
+            headers=a.headers,
+            content_type=kind_ct,
+            body=a.body,
+            truncated=a.truncated,
+            encoding=enc,
+            encoding_source=enc_source,
+            elapsed=elapsed,
+            attempts=attempts,
+            error=error,
+            message=message,
+            fetched_at=fetched_at,
+        )
+
+    # -- one attempt: the redirect chain and the body ------------------------------------------
+
+    def _attempt(self, url: str, session: requests.Session, headers: dict[str, str]) -> _Attempt:
+        cfg = self.config
+        deadline = self.clock() + cfg.deadline
+        hops: list[Hop] = []
+        seen = {urldefrag(url)[0]}
+        current = url
+        first_host = host_key(url)
+
+        def fail(kind: ErrorKind, message: str, *, temporary: bool = False, **extra: Any) -> _Attempt:
+            return _Attempt(
+                final_url=redact(current), outcome=Outcome(error=kind, temporary=temporary, status=extra.get("status")),
+                redirects=tuple(hops), message=message, **extra,
+            )
+
+        while True:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled()
+            parts = urlsplit(current)
+            host = parts.hostname or ""
+            if parts.scheme.lower() not in ("http", "https") or not host:
+                return fail(ErrorKind.HTTP_ERROR, f"http_error: redirect to unsupported URL {redact(current)}")
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+            try:
+                addresses = self.resolver(host, port)
+            except ResolveError as exc:
+                why = "temporary resolver failure for" if exc.temporary else "could not resolve host"
+                return fail(ErrorKind.DNS, f"dns: {why} {host}", temporary=exc.temporary)
+            if not cfg.allow_private:
+                for address in addresses:
+                    reason = blocked_reason(address)
+                    if reason:
+                        return fail(
+                            ErrorKind.BLOCKED_PRIVATE,
+                            f"blocked_private: {host} resolves to {reason} address {address} (use --allow-private)",
+                        )
+            adapter = safe_adapter(session, current)
+            if adapter is not None:
+                adapter.pin(host, port, addresses)
+            if cfg.respect_robots and not self._robots_allow(current, session, deadline):
+                return fail(ErrorKind.ROBOTS, f"robots: robots.txt of {host} disallows {redact(current)}")
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                return fail(ErrorKind.TIMEOUT, f"timeout: deadline of {cfg.deadline:g} s exceeded")
+            timeout = min(cfg.timeout, remaining)
+            hop_headers = headers if host_key(current) == first_host else {
+                k: v for k, v in headers.items() if k.lower() not in _CROSS_HOST_DROP
+            }
+            try:
+                response = session.get(
+                    current, headers=hop_headers, allow_redirects=False, stream=True, timeout=(timeout, timeout)
+                )
+            except Cancelled:
+                raise
+            except requests.exceptions.RequestException as exc:
+                kind, message = _classify(exc, host, timeout)
+                return fail(kind, message)
+            status = response.status_code
+            location = response.headers.get("Location")
+            if status in REDIRECT_STATUSES and location:
+                response.close()
+                hops.append(Hop(url=redact(current), status=status))
+                try:
+                    target = urldefrag(urljoin(current, location.strip()))[0]
+                except ValueError:
+                    return fail(ErrorKind.HTTP_ERROR, f"http_error: invalid redirect location from {host}")
+                if target in seen:
+                    current = target
+                    return fail(ErrorKind.REDIRECT_LOOP, f"redirect_loop: {redact(target)} redirects back to itself")
+                if len(hops) > cfg.max_redirects:
+                    current = target
+                    return fail(
+                        ErrorKind.TOO_MANY_REDIRECTS, f"too_many_redirects: more than {cfg.max_redirects} redirects"
+                    )
+                seen.add(target)
+                current = target
+                continue
+            return self._read(response, current, host, tuple(hops), deadline, timeout)
+
+    def _read(
+        self, response: requests.Response, url: str, host: str, hops: tuple[Hop, ...], deadline: float, timeout: float
+    ) -> _Attempt:
+        cfg = self.config
+        status = response.status_code
+        headers = dict(response.headers.items())
+        retry_after = parse_retry_after(headers.get("Retry-After")) if status in (429, 503) else None
+        base = {
+            "final_url": redact(url), "status": status, "reason": response.reason or "", "redirects": hops,
+            "headers": headers,
+        }
+        if retry_after is not None and status == 429 and self.on_rate_limited is not None:
+            self.on_rate_limited(host_key(url), retry_after)
+        elif status == 429 and self.on_rate_limited is not None:
+            self.on_rate_limited(host_key(url), None)
+        if retry_after is not None and retry_after > cfg.max_retry_after:
+            response.close()
+            return _Attempt(
+                **base, outcome=Outcome(error=ErrorKind.RATE_LIMITED, status=status),
+                message=f"rate_limited: {host} asked to wait {retry_after:g} s "
+                f"(more than --max-retry-after {cfg.max_retry_after:g} s)",
+            )
+        outcome = Outcome(status=status, retry_after=retry_after)
+        if status == 304 or status == 204 or status < 200:
+            response.close()
+            return _Attempt(**base, outcome=outcome)
+        sink = _Sink(cfg.spill_bytes, cfg.max_bytes, encoding.DETECT_SAMPLE_BYTES)
+        error: tuple[ErrorKind, str] | None = None
+        key = threading.get_ident()
+        self.active[key] = response
+        try:
+            while True:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Cancelled()
+                if self.clock() > deadline:
+                    error = ErrorKind.TIMEOUT, f"timeout: {host} did not finish sending within {cfg.deadline:g} s"
+                    break
+                chunk = response.raw.read1(CHUNK_BYTES, decode_content=True)
+                if not chunk:
+                    break
+                if not sink.add(chunk):
+                    error = ErrorKind.TOO_LARGE, f"too_large: body exceeds --max-bytes {cfg.max_bytes} bytes"
+                    break
+        except Cancelled:
+            sink.abandon()
+            raise
+        except (u3exc.HTTPError, OSError, requests.exceptions.RequestException) as exc:
+            error = self._body_error(exc, host, timeout, sink.size)
+        finally:
+            self.active.pop(key, None)
+            response.close()
+        body = sink.body()
+        if error is None:
+            return _Attempt(**base, outcome=outcome, body=body, head=bytes(sink.head))
+        kind, message = error
+        # The server answered; keep its status in the outcome so a retry decision can see it.
+        return _Attempt(
+            **base, outcome=Outcome(error=kind, status=status), body=body, head=bytes(sink.head),
+            truncated=True, message=message,
+        )
+
+    @staticmethod
+    def _body_error(exc: BaseException, host: str, timeout: float, got: int) -> tuple[ErrorKind, str]:
+        causes = list(_causes(exc))
+        incomplete = next((c for c in causes if isinstance(c, u3exc.IncompleteRead)), None)
+        if incomplete is not None:
+            expected = got + (incomplete.expected or 0)
+            return ErrorKind.TRUNCATED, f"truncated: body shorter than its Content-Length ({got} of {expected} bytes)"
+        if any(isinstance(c, (u3exc.ReadTimeoutError, TimeoutError)) for c in causes):
+            return ErrorKind.TIMEOUT, f"timeout: {host} stopped sending for {timeout:g} s ({got} bytes received)"
+        if any(isinstance(c, u3exc.DecodeError) for c in causes):
+            return ErrorKind.TRUNCATED, f"truncated: body could not be decompressed after {got} bytes"
+        return ErrorKind.TRUNCATED, f"truncated: connection to {host} broke after {got} bytes"
+
+    # -- robots.txt ------------------------------------------------------------------------------
+
+    def _robots_allow(self, url: str, session: requests.Session, deadline: float) -> bool:
+        """Whether robots.txt allows ``url`` (2xx: obey it; 4xx: allow; 5xx: disallow; unreachable: allow).
+
+        An unreachable robots.txt does not block: the page fetch then reports the real failure.
+        """
+        key = host_key(url)
+        with self.robots_lock:
+            cached = self.robots_cache.get(key, _MISSING)
+        if cached is _MISSING:
+            cached = self._load_robots(url, session, deadline)
+            with self.robots_lock:
+                self.robots_cache[key] = cached
+        if cached is None:
+            return True
+        if cached is False:
+            return False
+        return bool(cached.can_fetch(url, ROBOTS_AGENT))
+
+    def _load_robots(self, url: str, session: requests.Session, deadline: float) -> Any:
+        from protego import Protego
+
+        parts = urlsplit(url)
+        robots_url = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}/robots.txt"
+        timeout = max(0.001, min(self.config.timeout, deadline - self.clock()))
+        try:
+            response = session.get(robots_url, allow_redirects=False, stream=True, timeout=(timeout, timeout))
+        except requests.exceptions.RequestException:
+            return None
+        try:
+            if 500 <= response.status_code < 600:
+                return False
+            if not 200 <= response.status_code < 300:
+                return None  # 3xx (not followed), 4xx: no rules
+            data = response.raw.read(ROBOTS_MAX_BYTES, decode_content=True)
+        except (u3exc.HTTPError, OSError):
+            return None
+        finally:
+            response.close()
+        return Protego.parse(data.decode("utf-8", errors="replace"))
+
+
+_MISSING = object()
+
+
+# -- public API ----------------------------------------------------------------------------------
+
+
+def fetch_one(
+    url: str,
+    *,
+    config: FetchConfig | None = None,
+    session: requests.Session | None = None,
+    headers: Mapping[str, str] | None = None,
+    resolver: Resolver = system_resolver,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+) -> FetchResult:
+    """Fetch ``url`` (following redirects, retrying transient failures) and return what happened.
+
+    ``session`` defaults to a fresh one from :func:`archiver.net.make_session` (closed
+    afterwards); a session without a :class:`~archiver.net.SafeAdapter` still gets the
+    address checks but connects by itself. ``headers`` are extra request headers
+    (e.g. ``If-None-Match``). ``resolver``, ``sleep`` and ``clock`` are seams for tests.
+    Raises :class:`InvalidURLError` only for a non-http(s) URL.
+    """
+    config = config or FetchConfig()
+    fetcher = _Fetcher(config, resolver=resolver, sleep=sleep, clock=clock)
+    own = session is None
+    session = session or make_session(config.user_agent, resolver)
+    try:
+        return fetcher.fetch(url, session, headers)
+    finally:
+        if own:
+            session.close()
+
+
+@dataclass
+class _HostSlot:
+    active: int = 0
+    next_at: float = 0.0
+    delay: float = 0.0
+    limit: int = 1
+
+
+class HostPacer:
+    """Per-host politeness: concurrent slots, spacing between starts and 429 slow-downs. Thread-safe.
+
+    ``ready_at(host, now)`` is ``None`` while the host's slots are all busy, otherwise
+    the earliest time its next request may start. After a 429 the host gets one slot,
+    its spacing doubles (at least 1 s, at most ``max_delay``) and nothing starts before
+    the server's ``Retry-After`` has passed.
+    """
+
+    def __init__(self, per_host: int, delay: float, max_delay: float) -> None:
+        self.per_host = max(1, per_host)
+        self.delay = max(0.0, delay)
+        self.max_delay = max_delay
+        self._slots: dict[str, _HostSlot] = {}
+        self._lock = threading.Lock()
+
+    def _slot(self, host: str) -> _HostSlot:
+        slot = self._slots.get(host)
+        if slot is None:
+            slot = self._slots[host] = _HostSlot(delay=self.delay, limit=self.per_host)
+        return slot
+
+    def ready_at(self, host: str, now: float) -> float | None:
+        with self._lock:
+            slot = self._slot(host)
+            return None if slot.active >= slot.limit else max(now, slot.next_at)
+
+    def start(self, host: str, now: float) -> None:
+        with self._lock:
+            slot = self._slot(host)
+            slot.active += 1
+            slot.next_at = max(slot.next_at, now) + slot.delay
+
+    def finish(self, host: str) -> None:
+        with self._lock:
+            self._slot(host).active -= 1
+
+    def penalize(self, host: str, now: float, retry_after: float | None) -> None:
+        with self._lock:
+            slot = self._slot(host)
+            slot.limit = 1
+            slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)
+            wait = min(retry_after if retry_after is not None else slot.delay, self.max_delay)
+            slot.next_at = max(slot.next_at, now + wait)
+
+    def delay_of(self, host: str) -> float:
+        with self._lock:
+            return self._slot(host).delay
+
+
+_DONE = object()
+
+
+def fetch_many(
+    urls: Iterable[str],
+    *,
+    config: FetchConfig | None = None,
+    headers_for: Callable[[str], Mapping[str, str] | None] | None = None,
+    on_result: Callable[[FetchResult], None] | None = None,
+    resolver: Resolver = system_resolver,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+) -> Iterator[FetchResult]:
+    """Fetch ``urls`` concurrently; yield each :class:`FetchResult` as soon as it completes.
+
+    Every URL is validated first (:class:`InvalidURLError` before anything is
+    fetched). Duplicates are fetched once per occurrence: dedupe upstream.
+    ``headers_for(url)`` gives extra headers per URL; ``on_result`` is called (in the
+    consuming thread) with each result just before it is yielded. Closing the
+    generator, or a ``KeyboardInterrupt`` while waiting, cancels the run: queued
+    URLs are dropped, in-flight downloads are aborted (bodies discarded) and the
+    worker threads are joined. Use ``contextlib.closing(fetch_many(...))`` to cancel
+    promptly when stopping early.
+    """
+    config = config or FetchConfig()
+    url_list = list(urls)
+    for url in url_list:
+        check_url(url)
+    return _run(url_list, config, headers_for, on_result, resolver, sleep, clock)
+
+
+def _run(
+    urls: list[str],
+    config: FetchConfig,
+    headers_for: Callable[[str], Mapping[str, str] | None] | None,
+    on_result: Callable[[FetchResult], None] | None,
+    resolver: Resolver,
+    sleep: Sleep,
+    clock: Clock,
+) -> Iterator[FetchResult]:
+    if not urls:
+        return
+    cancel = threading.Event()
+    pacer = HostPacer(config.per_host, config.delay, config.max_retry_after)
+    fetcher = _Fetcher(
+        config, resolver=resolver, sleep=sleep, clock=clock, cancel=cancel,
+        on_rate_limited=lambda host, retry_after: pacer.penalize(host, clock(), retry_after),
+    )
+    local = threading.local()
+    sessions: list[requests.Session] = []
+    sessions_lock = threading.Lock()
+
+    def task(url: str) -> FetchResult | None:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = make_session(config.user_agent, resolver, pool_size=config.per_host)
+            with sessions_lock:
+                sessions.append(session)
+        session.cookies.clear()  # cookies never outlive one fetch, so they never cross hosts or links
+        try:
+            return fetcher.fetch(url, session, headers_for(url) if headers_for else None)
+        except Cancelled:
+            return None
+
+    results: queue.Queue[Any] = queue.Queue()
+    workers = max(1, config.workers)
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-fetch")
+
+    def dispatch() -> None:
+        pending: dict[str, deque[str]] = {}
+        for url in urls:
+            pending.setdefault(host_key(url), deque()).append(url)
+        order = deque(pending)
+        inflight: dict[Future[FetchResult | None], str] = {}
+        try:
+            while (pending or inflight) and not cancel.is_set():
+                wake: float | None = None
+                progress = True
+                while progress and len(inflight) < workers:
+                    progress = False
+                    for _ in range(len(order)):
+                        host = order[0]
+                        order.rotate(-1)
+                        now = clock()
+                        at = pacer.ready_at(host, now)
+                        if at is None:
+                            continue
+                        if at > now:
+                            wake = at if wake is None else min(wake, at)
+                            continue
+                        url = pending[host].popleft()
+                        pacer.start(host, now)
+                        inflight[executor.submit(task, url)] = host
+                        progress = True
+                        if not pending[host]:
+                            del pending[host]
+                            order.remove(host)
+                        if len(inflight) >= workers:
+                            break
+                timeout = None if wake is None else max(0.0, wake - clock())
+                if not inflight:
+                    if cancel.wait(timeout if timeout is not None else 0.05):
+                        break
+                    continue
+                done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pacer.finish(inflight.pop(future))
+                    result = future.result()
+                    if result is not None:
+                        results.put(result)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
+            results.put(exc)
+        finally:
+            if cancel.is_set():
+                for future in inflight:
+                    future.cancel()
+            results.put(_DONE)
+
+    dispatcher = threading.Thread(target=dispatch, name="archiver-dispatch", daemon=True)
+    dispatcher.start()
+    finished = False
+    try:
+        while True:
+            item = results.get()
+            if item is _DONE:
+                finished = True
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if on_result is not None:
+                on_result(item)
+            yield item
+    finally:
+        if not finished:
+            cancel.set()
+            for response in list(fetcher.active.values()):
+                with contextlib.suppress(Exception):
+                    response.raw.shutdown()
+        dispatcher.join()
+        executor.shutdown(wait=True, cancel_futures=True)
+        if not finished:
+            _discard_queued(results)
+        for session in sessions:
+            session.close()
+
+
+def _discard_queued(results: queue.Queue[Any]) -> None:
+    while True:
+        try:
+            item = results.get_nowait()
+        except queue.Empty:
+            return
+        if isinstance(item, FetchResult) and item.body is not None:
+            item.body.discard()

@@ -1,0 +1,237 @@
+"""Name resolution, address safety and the HTTP session the fetcher uses.
+
+Contract:
+
+- A *resolver* is a callable ``(host, port) -> list[str]`` of IP addresses. It raises
+  :class:`ResolveError` with ``temporary=False`` when the name does not exist (final)
+  and ``temporary=True`` when the resolver could not answer now (retried).
+  :func:`system_resolver` wraps ``getaddrinfo``; :class:`StaticResolver` is the seam
+  tests use to simulate names (no dependence on the machine's DNS).
+- :func:`blocked_reason` says why an address must not be fetched (private, loopback,
+  link-local, multicast, reserved, unspecified...), ``None`` for a public one.
+- :func:`make_session` builds a ``requests.Session`` whose connections go to the
+  addresses that were checked (:meth:`SafeAdapter.pin`), not to a second, possibly
+  different, DNS answer; TLS still verifies the certificate against the host name.
+- :func:`redact` removes the password from an URL: credentials are never printed or logged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import connection as u3connection
+from urllib3 import connectionpool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+Resolver = Callable[[str, int], list[str]]
+
+
+class ResolveError(Exception):
+    """A host name could not be resolved; ``temporary`` says whether trying again may help."""
+
+    def __init__(self, host: str, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.host = host
+        self.temporary = temporary
+
+
+# getaddrinfo error codes meaning "ask again later" rather than "no such name".
+_TEMPORARY_EAI = {getattr(socket, name) for name in ("EAI_AGAIN",) if hasattr(socket, name)}
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Resolve with the operating system (``getaddrinfo``); addresses in its order, without duplicates."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        temporary = exc.errno in _TEMPORARY_EAI
+        raise ResolveError(host, exc.strerror or str(exc), temporary=temporary) from exc
+    except UnicodeError as exc:
+        raise ResolveError(host, "invalid host name") from exc
+    addresses: list[str] = []
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        if sockaddr[0] not in addresses:
+            addresses.append(str(sockaddr[0]))
+    if not addresses:
+        raise ResolveError(host, "no address")
+    return addresses
+
+
+class StaticResolver:
+    """A resolver from a table, for tests: ``{"name": ["1.2.3.4"], "gone.test": NXDOMAIN, "flaky.test": TEMPFAIL}``.
+
+    IP literals resolve to themselves; names missing from the table go to ``fallback``
+    (default: treated as non-existent). ``calls`` records every lookup.
+    """
+
+    NXDOMAIN = "nxdomain"
+    TEMPFAIL = "tempfail"
+
+    def __init__(self, table: Mapping[str, list[str] | str], fallback: Resolver | None = None) -> None:
+        self.table = {k.lower(): v for k, v in table.items()}
+        self.fallback = fallback
+        self.calls: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        if _ip(host) is not None:
+            return [host.strip("[]")]
+        entry = self.table.get(host.lower())
+        if entry is None and self.fallback is not None:
+            return self.fallback(host, port)
+        if entry is None or entry == self.NXDOMAIN:
+            raise ResolveError(host, "Name or service not known")
+        if entry == self.TEMPFAIL:
+            raise ResolveError(host, "Temporary failure in name resolution", temporary=True)
+        return list(entry)
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def blocked_reason(address: str) -> str | None:
+    """Why ``address`` must not be fetched without ``allow_private`` (``None``: it is public)."""
+    ip = _ip(address)
+    if ip is None:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    checks = (
+        ("loopback", ip.is_loopback),
+        ("unspecified", ip.is_unspecified),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+    )
+    for name, hit in checks:
+        if hit:
+            return name
+    if not ip.is_global:  # shared address space 100.64/10, benchmarking, documentation ranges...
+        return "non-global"
+    return None
+
+
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (user names are kept)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None and "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    user = parts.username
+    netloc = f"{user}:***@{host}" if user is not None else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# -- a session whose connections use checked addresses ---------------------------------------
+
+
+class _PinnedConnectionMixin:
+    """Connect to the adapter's pinned addresses for (host, port), else to the resolver's answer."""
+
+    adapter: SafeAdapter
+    host: str
+    port: int
+    timeout: float | None
+    source_address: tuple[str, int] | None
+    socket_options: list | None
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            addresses = self.adapter.addresses_for(self.host, self.port)
+        except ResolveError as exc:
+            raise NameResolutionError(self.host, self, socket.gaierror(str(exc))) from exc  # type: ignore[arg-type]
+        last: OSError | None = None
+        for address in addresses:
+            try:
+                return u3connection.connection.create_connection(
+                    (address, self.port), self.timeout, source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                ) from exc
+            except OSError as exc:
+                last = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last}") from last  # type: ignore[arg-type]
+
+
+class SafeAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose new connections go to pinned (already checked) addresses.
+
+    :meth:`pin` records the addresses the fetcher checked for a host and port; a
+    connection to an unpinned host resolves through ``resolver``. One adapter per
+    session and one session per worker thread, so pins are not shared across threads.
+    """
+
+    def __init__(self, resolver: Resolver = system_resolver, **kwargs: object) -> None:
+        self.resolver = resolver
+        self._pins: dict[tuple[str, int], list[str]] = {}
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def pin(self, host: str, port: int, addresses: list[str]) -> None:
+        self._pins[(host.lower().strip("[]"), port)] = list(addresses)
+
+    def addresses_for(self, host: str, port: int) -> list[str]:
+        pinned = self._pins.get((host.lower().strip("[]"), port))
+        return pinned if pinned is not None else self.resolver(host, port)
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+        adapter = self
+
+        class Conn(_PinnedConnectionMixin, u3connection.HTTPConnection):
+            pass
+
+        class TLSConn(_PinnedConnectionMixin, u3connection.HTTPSConnection):
+            pass
+
+        Conn.adapter = adapter
+        TLSConn.adapter = adapter
+
+        class Pool(connectionpool.HTTPConnectionPool):
+            ConnectionCls = Conn
+
+        class TLSPool(connectionpool.HTTPSConnectionPool):
+            ConnectionCls = TLSConn
+
+        self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+
+
+def make_session(user_agent: str, resolver: Resolver = system_resolver, pool_size: int = 4) -> requests.Session:
+    """A session for the fetcher: our User-Agent, pinned-address adapters, no proxies from the environment.
+
+    ``trust_env`` is off: environment proxies would make the address checks meaningless
+    and ``.netrc`` credentials must not leak to cited sites.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["User-Agent"] = user_agent
+    session.headers["Accept-Encoding"] = "gzip, deflate"
+    session.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    adapter = SafeAdapter(resolver, pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def safe_adapter(session: requests.Session, url: str) -> SafeAdapter | None:
+    """The :class:`SafeAdapter` ``session`` would use for ``url``, if it has one."""
+    try:
+        adapter = session.get_adapter(url)
+    except requests.exceptions.InvalidSchema:
+        return None
+    return adapter if isinstance(adapter, SafeAdapter) else None
