@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import InvalidURLError, NotFoundError, QueryError, StoreError
+from archiver.errors import InvalidURLError, NotFoundError, QueryError
 from archiver.store import queries
 
 DEFAULT_LIMIT = 20
@@ -425,9 +425,3 @@ def source_locators(source: str) -> list[str]:
         candidates.insert(1, str(path.absolute()))
     return list(dict.fromkeys(candidates))
 
-
-def require_database(path: Path) -> Path:
-    """Raise :class:`StoreError` when there is no archive at ``path`` (read commands never create one)."""
-    if not path.exists():
-        raise StoreError("no archive database here (run `archiver archive` first, or pass --db)", target=str(path))
-    return path

@@ -1,0 +1,131 @@
+"""``archiver search``: full-text search over the archive, offline.
+
+Also holds the two helpers the read-only commands share (``db_option``, :func:`open_store`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.config import DB_ENV_VAR, DEFAULT_DB
+from archiver.errors import QueryError
+from archiver.search import DEFAULT_LIMIT, SearchHit, parse_time_bound, search
+from archiver.store import Store
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=DB_ENV_VAR,
+    default=DEFAULT_DB,
+    show_default=True,
+    help=f"The archive database (or set {DB_ENV_VAR}).",
+)
+
+
+@contextlib.contextmanager
+def open_store(db_path: Path) -> Iterator[Store]:
+    """Open an existing archive (never creates one: a missing file is a one-line error, exit 2)."""
+    store = Store.open(db_path, create=False)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def with_hint(exc: QueryError) -> QueryError:
+    """The same error with its hint folded into the one-line message the CLI prints."""
+    if not exc.hint:
+        return exc
+    return QueryError(f"{exc.message} (hint: {exc.hint})", target=exc.target, hint=exc.hint)
+
+
+def _render_hit(console: Console, rank: int, hit: SearchHit) -> None:
+    head = Text(f"{rank}. ")
+    head.append(hit.title or "(no title)", style="bold")
+    head.append(f"  score {hit.score:.2f}", style="dim")
+    meta = Text(f"   {hit.url}", style="cyan")
+    meta.append(f"  captured {hit.captured_at:%Y-%m-%d %H:%M} UTC, snapshot {hit.snapshot_id}", style="dim")
+    snippet = Text("   ")
+    for text, marked in hit.snippet_parts():
+        snippet.append(text, style="bold" if marked else None)
+    for line in (head, meta, snippet):
+        console.print(line)
+
+
+@main.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--domain", help="Only links on this host or its subdomains (example.com also finds www.example.com).")
+@click.option("--source", help="Only links cited by this article (its path or URL, as archived).")
+@click.option("--since", help="Captured at or after: a date (2025-01-31), a time, or a duration ago (30d, 12h, 2w).")
+@click.option("--until", help="Captured before: a date (the whole day is included), a time, or a duration ago.")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True, help="At most N hits.")
+@click.option("--all-snapshots", is_flag=True, help="Search every snapshot, not only the latest good one of each link.")
+@db_option
+@json_option
+@handle_errors
+def search_command(
+    query: tuple[str, ...],
+    domain: str | None,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    all_snapshots: bool,
+    db_path: Path,
+    as_json: bool,
+) -> None:
+    """Search the archived pages' titles and text, offline; best matches first.
+
+    Plain words just work, punctuation included (U.S. sanctions, co-operation,
+    Russia's). FTS5 syntax passes through: "exact phrase", prefix*, AND / OR / NOT
+    (in capitals), NEAR(a b, 10), ( ), title:word. Case and accents are ignored
+    (cafe finds café). The score is higher for better matches (it is -bm25).
+
+    Snippets show the matched words in bold on a terminal; in --json they are
+    marked [[like this]]. JSON fields: url, title, snippet, score, snapshot_id,
+    captured_at, final_url.
+
+    \b
+    Example:
+      archiver search "climate policy"
+      archiver search U.S. sanctions --since 30d --domain reuters.com
+      archiver search 'sanction* AND NOT russia' --json
+      archiver search coral --source article.md --all-snapshots
+    """
+    try:
+        since_at = parse_time_bound(since) if since else None
+        until_at = parse_time_bound(until, end=True) if until else None
+    except QueryError as exc:
+        raise with_hint(exc) from None
+    with open_store(db_path) as store:
+        try:
+            hits = search(
+                store,
+                " ".join(query),
+                domain=domain,
+                source=source,
+                since=since_at,
+                until=until_at,
+                limit=limit,
+                all_snapshots=all_snapshots,
+            )
+        except QueryError as exc:
+            raise with_hint(exc) from None
+    if as_json:
+        for hit in hits:
+            emit_json(hit.as_json())
+        return
+    if not hits:
+        click.echo("No matches.", err=True)
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    for rank, hit in enumerate(hits, 1):
+        _render_hit(console, rank, hit)
