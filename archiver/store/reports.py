@@ -1,0 +1,226 @@
+"""Read-side queries for ``archiver verify`` and ``archiver report``: all their SQL lives here.
+
+Contract: every function only reads; none writes, migrates or touches the network.
+URLs are canonical (as stored in ``links.url``). Results come back as shared types
+(:class:`~archiver.types.Snapshot`, :class:`~archiver.types.CheckResult`,
+:class:`~archiver.types.Citation`) or the small :class:`StoredSource` record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from archiver.store.core import Store
+from archiver.types import CheckResult, Citation, ErrorKind, LinkStatus, Snapshot
+
+__all__ = [
+    "StoredSource",
+    "find_source",
+    "fts_candidates",
+    "good_snapshots",
+    "latest_checks",
+    "snapshots_by_id",
+    "source_citations",
+]
+
+#: SQLite caps the number of ``?`` in one statement; look URLs up in chunks of this size.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StoredSource:
+    """The latest recorded version of an article (a row of ``sources``)."""
+
+    id: int
+    locator: str
+    kind: str
+    format: str
+    sha256: str
+    text: str | None
+    first_seen: datetime
+    last_seen: datetime
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def find_source(store: Store, locator: str) -> StoredSource | None:
+    """The most recently seen version of the article ``locator``, or ``None``."""
+    rows = list(
+        store.db.query(
+            "SELECT id, locator, kind, format, sha256, text, first_seen, last_seen FROM sources"
+            " WHERE locator = ? ORDER BY last_seen DESC, id DESC LIMIT 1",
+            [locator],
+        )
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    return StoredSource(
+        id=r["id"],
+        locator=r["locator"],
+        kind=r["kind"],
+        format=r["format"],
+        sha256=r["sha256"],
+        text=r["text"],
+        first_seen=datetime.fromisoformat(r["first_seen"]),
+        last_seen=datetime.fromisoformat(r["last_seen"]),
+    )
+
+
+def source_citations(store: Store, source_id: int) -> list[Citation]:
+    """The citations recorded for one source version, in order of appearance."""
+    rows = store.db.query(
+        "SELECT c.raw, l.url, s.locator, c.line, c.col, c.paragraph, c.context, c.anchor"
+        " FROM citations c JOIN links l ON l.id = c.link_id JOIN sources s ON s.id = c.source_id"
+        " WHERE c.source_id = ? ORDER BY c.line, c.col, c.id",
+        [source_id],
+    )
+    return [
+        Citation(
+            raw=r["raw"],
+            url=r["url"],
+            source=r["locator"],
+            line=r["line"] or 0,
+            column=r["col"] or 0,
+            paragraph=r["paragraph"] or 0,
+            context=r["context"] or "",
+            anchor=r["anchor"],
+        )
+        for r in rows
+    ]
+
+
+_SNAP_COLUMNS = (
+    "s.id, l.url, s.captured_at, s.ok, s.requested_url, s.final_url, s.http_status, s.content_type,"
+    " s.size, s.sha256, s.title, s.author, s.published, s.sitename, s.language, s.description"
+)
+
+
+def _snapshot(row: dict[str, Any], *, with_text: bool) -> Snapshot:
+    return Snapshot(
+        id=row["id"],
+        url=row["url"],
+        captured_at=datetime.fromisoformat(row["captured_at"]),
+        ok=bool(row["ok"]),
+        requested_url=row["requested_url"],
+        final_url=row["final_url"],
+        http_status=row["http_status"],
+        content_type=row["content_type"],
+        size=row["size"],
+        sha256=row["sha256"],
+        title=row["title"],
+        author=row["author"],
+        published=row["published"],
+        sitename=row["sitename"],
+        language=row["language"],
+        description=row["description"],
+        text=row["text"] if with_text else None,
+    )
+
+
+def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True) -> dict[str, list[Snapshot]]:
+    """Every good snapshot (``ok`` = 1) of each URL, newest first; URLs never captured well map to ``[]``.
+
+    With ``with_text`` the extracted text is loaded too (``None`` when extraction gave none).
+    """
+    wanted = list(dict.fromkeys(urls))
+    out: dict[str, list[Snapshot]] = {url: [] for url in wanted}
+    cols = _SNAP_COLUMNS + (", s.text" if with_text else "")
+    for chunk in _chunks(wanted):
+        marks = ", ".join("?" for _ in chunk)
+        rows = store.db.query(
+            f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id"
+            f" WHERE s.ok = 1 AND l.url IN ({marks}) ORDER BY s.captured_at DESC, s.id DESC",
+            list(chunk),
+        )
+        for row in rows:
+            out[row["url"]].append(_snapshot(row, with_text=with_text))
+    return out
+
+
+def snapshots_by_id(store: Store, ids: Iterable[int], *, with_text: bool = True) -> dict[int, Snapshot]:
+    """The snapshots with these ids (missing ids are left out)."""
+    wanted = [str(i) for i in dict.fromkeys(ids)]
+    cols = _SNAP_COLUMNS + (", s.text" if with_text else "")
+    out: dict[int, Snapshot] = {}
+    for chunk in _chunks(wanted):
+        marks = ", ".join("?" for _ in chunk)
+        for row in store.db.query(
+            f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id WHERE s.id IN ({marks})",
+            [int(i) for i in chunk],
+        ):
+            out[row["id"]] = _snapshot(row, with_text=with_text)
+    return out
+
+
+def latest_checks(store: Store, urls: Iterable[str]) -> dict[str, CheckResult]:
+    """The latest ``archiver check`` verdict of each URL; URLs never checked are left out.
+
+    ``streak``/``since`` are not computed here (the check history owns them): ``streak`` is 1.
+    """
+    wanted = list(dict.fromkeys(urls))
+    out: dict[str, CheckResult] = {}
+    for chunk in _chunks(wanted):
+        marks = ", ".join("?" for _ in chunk)
+        rows = store.db.query(
+            "SELECT l.url, c.status, c.checked_at, c.http_status, c.final_url, c.similarity, c.detail,"
+            " c.error_kind, c.snapshot_id FROM checks c JOIN links l ON l.id = c.link_id"
+            f" WHERE l.url IN ({marks}) AND c.id = (SELECT MAX(c2.id) FROM checks c2 WHERE c2.link_id = c.link_id)",
+            list(chunk),
+        )
+        for r in rows:
+            try:
+                status = LinkStatus(r["status"])
+            except ValueError:
+                status = LinkStatus.ERROR
+            try:
+                kind = ErrorKind(r["error_kind"]) if r["error_kind"] else None
+            except ValueError:
+                kind = None
+            out[r["url"]] = CheckResult(
+                url=r["url"],
+                status=status,
+                checked_at=datetime.fromisoformat(r["checked_at"]),
+                http_status=r["http_status"],
+                final_url=r["final_url"],
+                similarity=r["similarity"],
+                detail=r["detail"],
+                error_kind=kind,
+                snapshot_id=r["snapshot_id"],
+            )
+    return out
+
+
+def fts_candidates(
+    store: Store, words: Sequence[str], *, exclude: Iterable[int] = (), limit: int = 20
+) -> list[Snapshot]:
+    """Good snapshots whose text best matches ``words`` (any of them, BM25-ranked), with their text.
+
+    Each word is quoted for FTS5, so no user text is ever parsed as query syntax. Only the
+    latest good snapshot of each link takes part; snapshots in ``exclude`` are skipped.
+    """
+    terms = [w.replace('"', '""') for w in dict.fromkeys(words) if w.strip()]
+    if not terms:
+        return []
+    query = " OR ".join(f'"{t}"' for t in terms)
+    excluded = set(exclude)
+    rows = store.db.query(
+        f"SELECT {_SNAP_COLUMNS}, s.text FROM snapshots_fts f JOIN snapshots s ON s.id = f.rowid"
+        " JOIN links l ON l.id = s.link_id"
+        " WHERE snapshots_fts MATCH ? AND s.ok = 1"
+        " AND s.id = (SELECT MAX(s2.id) FROM snapshots s2 WHERE s2.link_id = s.link_id AND s2.ok = 1)"
+        " ORDER BY bm25(snapshots_fts) LIMIT ?",
+        [query, limit + len(excluded)],
+    )
+    out = [_snapshot(r, with_text=True) for r in rows if r["id"] not in excluded]
+    return out[:limit]
