@@ -10,3 +10,5 @@ from archiver.cli._app import main
 from archiver.cli import links
 from archiver.cli import search
 from archiver.cli import show
+from archiver.cli import verify
+from archiver.cli import report
