@@ -1,0 +1,212 @@
+"""The archive pipeline on the fake web: archive, skip, retry, refresh/unchanged, encodings, failures, claims."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from archiver.config import FetchConfig
+from archiver.errors import InvalidURLError, SourceError
+from archiver.pipeline import ArchiveReport, LinkOutcome, PreparedSource, archive, parse_duration, prepare_sources
+from archiver.store import Store
+from archiver.store.core import make_owner
+from archiver.types import ArchiveStatus, Citation, ErrorKind, FetchResult, Harvest, Source, SourceFormat, SourceKind
+
+ARCHIVE = Path(__file__).parent / "fixtures" / "archive"
+CONFIG = FetchConfig(allow_private=True, retries=0, timeout=5, deadline=10)
+
+
+def synthetic(urls: list[str], locator: str = "/tmp/article.txt") -> PreparedSource:
+    """A prepared file source citing ``urls`` (the harvester is exercised in its own tests)."""
+    content = "\n".join(urls).encode()
+    source = Source(locator, SourceKind.FILE, SourceFormat.TEXT, hashlib.sha256(content).hexdigest(), "utf-8",
+                    len(content))
+    cits = tuple(Citation(raw=u, url=u, source=locator, line=i + 1, column=1, paragraph=i + 1, context=u)
+                 for i, u in enumerate(urls))
+    return PreparedSource(locator, harvest=Harvest(source=source, text=content.decode(), citations=cits))
+
+
+def run(sources: list[PreparedSource], db: Path, **kw: object) -> ArchiveReport:
+    kw.setdefault("config", CONFIG)
+    return archive(sources, store=db, **kw)  # type: ignore[arg-type]
+
+
+def by_url(report: ArchiveReport) -> dict[str, LinkOutcome]:
+    return {o.url: o for o in report.outcomes}
+
+
+@pytest.fixture
+def site(fakeweb):  # type: ignore[no-untyped-def]
+    news = fakeweb.add("/news", body=(ARCHIVE / "news_utf8.html").read_bytes(), content_type="text/html")
+    ru = fakeweb.add("/ru", body=(ARCHIVE / "ru_cp1251.html").read_bytes(), content_type="text/html")
+    ja = fakeweb.add("/ja", body=(ARCHIVE / "ja_sjis.html").read_bytes(), content_type="text/html")
+    txt = fakeweb.add("/notes.txt", body="Plain notes\nline two", content_type="text/plain; charset=utf-8")
+    pdf = fakeweb.add("/doc.pdf", body=b"%PDF-1.4\n%fake\n", content_type="application/pdf")
+    gone = fakeweb.always("/gone", status=404)
+    return fakeweb, {"news": news, "ru": ru, "ja": ja, "txt": txt, "pdf": pdf, "gone": gone}
+
+
+def test_archive_stores_every_kind_and_failures(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    seen: list[LinkOutcome] = []
+    plans: list[int] = []
+    report = run([synthetic(list(u.values()))], db_path, on_progress=seen.append, on_plan=plans.append)
+    out = by_url(report)
+    assert plans == [6] and len(seen) == 6
+    assert {out[u[k]].status for k in ("news", "ru", "ja", "txt", "pdf")} == {ArchiveStatus.ARCHIVED}
+    gone = out[u["gone"]]
+    assert gone.status is ArchiveStatus.FAILED and gone.http_status == 404 and gone.error_kind is ErrorKind.HTTP_ERROR
+    assert gone.error and "404" in gone.error
+    assert not report.ok and report.counts()["failed"] == 1 and report.failed_by_kind() == {"http_error": 1}
+    with Store.open(db_path) as st:
+        assert "Ёжик съел щётку" in (st.snapshot(out[u["ru"]].snapshot_id).text or "")  # type: ignore[arg-type]
+        assert "専門家によると" in (st.snapshot(out[u["ja"]].snapshot_id).text or "")  # type: ignore[arg-type]
+        assert out[u["news"]].title == "Lighthouse keepers honoured"
+        assert st.snapshot(out[u["txt"]].snapshot_id).text == "Plain notes\nline two"  # type: ignore[arg-type]
+        pdf = st.snapshot(out[u["pdf"]].snapshot_id)  # type: ignore[arg-type]
+        assert pdf.text is None and st.read_blob(pdf.sha256) == b"%PDF-1.4\n%fake\n"  # type: ignore[arg-type]
+        failed = st.latest_snapshot(u["gone"], good=False)
+        assert failed is not None and not failed.ok and failed.error_kind is ErrorKind.HTTP_ERROR
+        assert st.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+        status = st.status()
+        assert status.last_run is not None and status.last_run["summary"]["archived"] == 5
+
+
+def test_second_run_skips_archived_and_retries_failed(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    urls = [u["news"], u["gone"]]
+    run([synthetic(urls)], db_path)
+    web.add("/gone", body="<html><body><p>" + "Back again with a long paragraph. " * 20 + "</p></body></html>")
+    second = by_url(run([synthetic(urls)], db_path))
+    assert second[u["news"]].status is ArchiveStatus.SKIPPED and second[u["news"]].snapshot_id is not None
+    assert second[u["gone"]].status is ArchiveStatus.ARCHIVED
+    assert web.count("/news") == 1 and web.count("/gone") == 2
+    third = run([synthetic(urls)], db_path)
+    assert third.ok and third.counts()["skipped"] == 2
+
+
+def test_refresh_adds_snapshots_and_reuses_blobs(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    urls = [u["news"], u["txt"]]
+    first = by_url(run([synthetic(urls)], db_path))
+    web.add("/notes.txt", body="Plain notes\nline two, edited", content_type="text/plain")
+    second = by_url(run([synthetic(urls)], db_path, refresh=True))
+    assert second[u["news"]].status is ArchiveStatus.UNCHANGED
+    assert second[u["txt"]].status is ArchiveStatus.ARCHIVED
+    assert second[u["news"]].snapshot_id != first[u["news"]].snapshot_id
+    with Store.open(db_path) as st:
+        assert len(st.snapshots_for(u["news"])) == 2
+        assert st.db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 3
+
+
+def test_max_age(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    run([synthetic([u["news"]])], db_path)
+    assert run([synthetic([u["news"]])], db_path, max_age=timedelta(days=30)).counts()["skipped"] == 1
+    assert run([synthetic([u["news"]])], db_path, max_age=timedelta(0)).counts()["unchanged"] == 1
+    assert web.count("/news") == 2
+
+
+def test_duplicates_across_sources_fetched_once_and_exclude(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    a = synthetic([u["news"], u["ru"], u["news"]], "/a.txt")
+    b = synthetic([u["ru"], u["pdf"]], "/b.txt")
+    report = run([a, b], db_path, exclude=[r"\.pdf$"])
+    assert sorted(o.url for o in report.outcomes) == sorted([u["news"], u["ru"]])
+    assert report.excluded == 1 and web.count("/doc.pdf") == 0
+    assert web.count("/news") == 1 and web.count("/ru") == 1
+    with Store.open(db_path) as st:
+        assert st.db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 2
+        assert st.db.execute("SELECT COUNT(*) FROM citations").fetchone()[0] == 5
+
+
+def test_link_claimed_by_live_process_is_not_fetched(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    other = make_owner() + "-other"  # our own pid: alive
+    with Store.open(db_path) as st:
+        st.claim([u["news"]], other)
+
+    def finish_other() -> None:  # the "other process" stores its capture, then releases
+        with Store.open(db_path) as st:
+            res = FetchResult(url=u["news"], final_url=u["news"], status=200, content_type="text/html")
+            st.add_snapshot(res, None, release_owner=other)
+
+    timer = threading.Timer(0.3, finish_other)
+    timer.start()
+    report = run([synthetic([u["news"], u["ru"]])], db_path)
+    timer.join()
+    out = by_url(report)
+    assert web.count("/news") == 0
+    assert out[u["news"]].status is ArchiveStatus.SKIPPED and "another" in (out[u["news"]].detail or "")
+    assert out[u["ru"]].status is ArchiveStatus.ARCHIVED
+
+
+def test_claim_of_vanished_owner_is_taken_over(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    other = make_owner() + "-other"
+    with Store.open(db_path) as st:
+        st.claim([u["news"]], other)
+    threading.Timer(0.3, lambda: Store.open(db_path).release(other)).start()
+    report = run([synthetic([u["news"]])], db_path)
+    assert report.counts()["archived"] == 1 and web.count("/news") == 1
+
+
+def _fake_results(urls: Iterable[str], stop_after: int, stop: threading.Event) -> Iterator[FetchResult]:
+    for i, url in enumerate(urls):
+        if i == stop_after:
+            stop.set()
+        yield FetchResult(url=url, final_url=url, error=ErrorKind.DNS, message="dns: could not resolve host x")
+
+
+def test_stop_saves_what_was_fetched(db_path: Path) -> None:
+    stop = threading.Event()
+    urls = [f"https://h{i}.example/" for i in range(10)]
+    report = run([synthetic(urls)], db_path, stop=stop,
+                 fetch=lambda us, config: _fake_results(us, 3, stop))
+    assert report.interrupted and not report.ok
+    assert 1 <= len(report.outcomes) <= 4
+    with Store.open(db_path) as st:
+        assert st.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == len(report.outcomes)
+        assert st.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+
+
+def test_dns_failures_are_clear(db_path: Path) -> None:
+    urls = ["https://www.interfax.ru/russia/1030524", "https://www.themoscowtimes.com/a"]
+    report = run([synthetic(urls)], db_path,
+                 fetch=lambda us, config: (FetchResult(url=x, final_url=x, error=ErrorKind.DNS,
+                                                       message=f"dns: could not resolve host {x.split('/')[2]}")
+                                           for x in us))
+    assert [o.error for o in report.outcomes] == ["dns: could not resolve host www.interfax.ru",
+                                                  "dns: could not resolve host www.themoscowtimes.com"]
+    assert report.failed_by_kind() == {"dns": 2}
+
+
+def test_extraction_in_line_without_pool(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    report = run([synthetic([u["ru"]])], db_path, extract_workers=0)
+    assert report.outcomes[0].title == "Переговоры в Стамбуле"
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("30d") == timedelta(days=30)
+    assert parse_duration("12h") == timedelta(hours=12)
+    assert parse_duration("90m") == timedelta(minutes=90)
+    assert parse_duration("2w") == timedelta(weeks=2)
+    assert parse_duration("7") == timedelta(days=7)
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration("soon")
+
+
+def test_prepare_sources_rejects_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(InvalidURLError):
+        prepare_sources(["ftp://example.com/x"])
+    with pytest.raises(InvalidURLError):
+        prepare_sources(["http://exa mple.com/"])
+    with pytest.raises(SourceError):
+        prepare_sources([])
+    assert prepare_sources(["HTTPS://Example.COM/a#frag"])[0].url == "https://example.com/a"
