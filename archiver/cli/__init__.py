@@ -12,3 +12,4 @@ from archiver.cli import search
 from archiver.cli import show
 from archiver.cli import verify
 from archiver.cli import report
+from archiver.cli import fetch

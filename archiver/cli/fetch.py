@@ -1,0 +1,74 @@
+"""``archiver fetch URL``: fetch one URL and print the record of what happened (a debugging aid)."""
+
+from __future__ import annotations
+
+import click
+
+from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.cli._fetchopts import fetch_options
+from archiver.config import FetchConfig
+from archiver.fetch import fetch_one
+from archiver.net import redact
+from archiver.types import FetchResult, to_jsonable
+
+
+def render(result: FetchResult) -> list[str]:
+    """The human-readable lines for one fetch (passwords in URLs redacted)."""
+    status = "-" if result.status is None else str(result.status)
+    rows: list[tuple[str, object]] = [
+        ("URL", redact(result.url)),
+        ("Final URL", result.final_url if result.final_url != redact(result.url) else None),
+        ("Status", f"{status}  ({result.attempts} attempt{'s' if result.attempts != 1 else ''}, "
+                   f"{result.elapsed:.2f} s)"),
+        ("Result", "ok" if result.ok else f"FAILED ({result.error.value if result.error else 'no answer'})"),
+        ("Error", result.message),
+        ("Content type", result.content_type),
+        ("Encoding", f"{result.encoding} ({result.encoding_source})" if result.encoding else None),
+        ("Size", None if result.body is None else f"{result.body.size:,} bytes"
+         + (" (truncated)" if result.truncated else "")),
+        ("SHA-256", result.body.sha256 if result.body is not None else None),
+    ]
+    lines = [f"{name + ':':<14}{value}" for name, value in rows if value not in (None, "")]
+    for hop in result.redirects:
+        lines.append(f"{'Redirect:':<14}{hop.status} {hop.url}")
+    if result.headers:
+        lines.append("Headers:")
+        lines.extend(f"  {name}: {value}" for name, value in result.headers.items())
+    return lines
+
+
+def result_json(result: FetchResult) -> dict[str, object]:
+    data = to_jsonable(result)
+    data["url"] = redact(result.url)
+    data["ok"] = result.ok
+    return data
+
+
+@main.command("fetch")
+@click.argument("url")
+@fetch_options
+@json_option
+@handle_errors
+def fetch_command(url: str, fetch_config: FetchConfig, as_json: bool) -> None:
+    """Fetch one URL and print what happened: status, redirects, headers, encoding, size, error.
+
+    Nothing is stored: this shows what `archiver archive` would get for the URL.
+    Exit code 0 if the fetch succeeded, 1 if it failed (the error is printed),
+    2 for an URL that is not http(s).
+
+    \b
+    Example:
+      archiver fetch https://www.example.org/
+      archiver fetch --json --retries 0 --timeout 5 https://www.example.org/
+    """
+    result = fetch_one(url, config=fetch_config)
+    try:
+        if as_json:
+            emit_json(result_json(result))
+        else:
+            click.echo("\n".join(render(result)))
+    finally:
+        if result.body is not None:
+            result.body.discard()
+    if not result.ok:
+        raise SystemExit(1)
