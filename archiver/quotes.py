@@ -70,6 +70,7 @@ _HTML_TOKEN_RE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _BLOCK_START_RE = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>)")
+_HEADING_RE = re.compile(r"[ \t]*#{1,6}\s")
 _PARA_BREAK = "\x00"  # stands in the readable text of HTML for a block boundary
 
 
@@ -239,14 +240,14 @@ def _paragraph_starts(readable: str, *, html: bool) -> list[int]:
                 last = m.end()
         return starts
     offset = 0
-    blank_before = False
+    boundary_before = False  # a blank line or a heading ends the block before this line
     for line in readable.splitlines(keepends=True):
         if not line.strip():
-            blank_before = True
+            boundary_before = True
         else:
-            if offset and (blank_before or _BLOCK_START_RE.match(line)):
+            if offset and (boundary_before or _BLOCK_START_RE.match(line)):
                 starts.append(offset)
-            blank_before = False
+            boundary_before = bool(_HEADING_RE.match(line))
         offset += len(line)
     return starts
 
