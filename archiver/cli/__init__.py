@@ -8,6 +8,7 @@ is the order of ``archiver --help``. Keep one import per line.
 from archiver.cli._app import main
 
 from archiver.cli import links
+from archiver.cli import archive
 from archiver.cli import search
 from archiver.cli import show
 from archiver.cli import verify

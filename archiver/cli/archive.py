@@ -1,0 +1,285 @@
+"""``archiver archive``, ``archiver status`` and ``archiver fsck``: the store's write side and its health.
+
+Thin: parse options -> one library call (:func:`archiver.pipeline.archive`,
+:meth:`Store.status`, :meth:`Store.fsck`) -> render. Bad input (a missing file, an
+invalid URL, a database path that cannot be used) is a one-line error with exit 2,
+raised before the database is opened, so an existing database is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.config import (
+    DB_ENV_VAR,
+    DEFAULT_DB,
+    DEFAULT_DEADLINE,
+    DEFAULT_DELAY,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_PER_HOST,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT,
+    DEFAULT_WORKERS,
+    FetchConfig,
+)
+from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duration, prepare_sources
+from archiver.store import Store
+from archiver.types import ArchiveStatus
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=True, path_type=Path),
+    envvar=DB_ENV_VAR,
+    default=DEFAULT_DB,
+    show_default=True,
+    help=f"The archive database (or set {DB_ENV_VAR}).",
+)
+
+_FETCH_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option("--workers", type=click.IntRange(min=1), default=DEFAULT_WORKERS, show_default=True,
+                 help="Downloads in flight at once."),
+    click.option("--per-host", type=click.IntRange(min=1), default=DEFAULT_PER_HOST, show_default=True,
+                 help="Downloads in flight per host."),
+    click.option("--delay", type=click.FloatRange(min=0), default=DEFAULT_DELAY, show_default=True,
+                 help="Seconds between two requests to the same host."),
+    click.option("--retries", type=click.IntRange(min=0), default=DEFAULT_RETRIES, show_default=True,
+                 help="Retries of a transient failure."),
+    click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
+                 help="Connect/read timeout in seconds."),
+    click.option("--deadline", type=click.FloatRange(min=0.1), default=DEFAULT_DEADLINE, show_default=True,
+                 help="Total seconds allowed for one attempt."),
+    click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True,
+                 help="Largest body kept (bigger ones are truncated and fail as too_large)."),
+    click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header."),
+    click.option("--allow-private", is_flag=True, help="Allow loopback/private addresses (for local testing)."),
+    click.option("--respect-robots", is_flag=True, help="Obey robots.txt."),
+]
+
+
+def _fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_FETCH_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _config(opts: dict[str, Any]) -> FetchConfig:
+    names = {f.name for f in dataclasses.fields(FetchConfig)}
+    return FetchConfig(**{k: v for k, v in opts.items() if k in names})
+
+
+class _Display:
+    """Progress on standard error (a bar on a terminal), JSON lines or nothing on standard output."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self.done = 0
+        self.failed = 0
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        if self.err.is_terminal:
+            self.progress = Progress(
+                TextColumn("archiving"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[failures]}"), TimeElapsedColumn(),
+                console=self.err, transient=True,
+            )
+            self.task = self.progress.add_task("archive", total=None, rate="", failures="")
+            with self.progress:
+                yield
+        else:
+            yield
+
+    def plan(self, total: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, total=total)
+
+    def link(self, outcome: LinkOutcome) -> None:
+        with self.lock:
+            self.done += 1
+            self.failed += outcome.status is ArchiveStatus.FAILED
+            if self.as_json:
+                emit_json(outcome.to_json())
+            if self.progress is not None:
+                rate = self.done / max(time.monotonic() - self.started, 1e-6)
+                self.progress.update(self.task, advance=1, rate=f"{rate:.1f}/s",
+                                     failures=f"[red]{self.failed} failed[/]" if self.failed else "")
+
+
+def _render_summary(console: Console, report: ArchiveReport, db_path: Path) -> None:
+    counts = report.counts()
+    kinds = report.failed_by_kind()
+    failed = f"{counts['failed']} failed" + (
+        " (" + ", ".join(f"{k} {n}" for k, n in kinds.items()) + ")" if kinds else ""
+    )
+    total = len(report.outcomes)
+    head = "interrupted: " if report.interrupted else ""
+    console.print(
+        f"{head}{total} link{'s' if total != 1 else ''}: {counts['archived']} archived, "
+        f"{counts['unchanged']} unchanged, {counts['skipped']} skipped, {failed}"
+        + (f", {report.excluded} excluded" if report.excluded else "")
+    )
+    failures = [o for o in report.outcomes if o.status is ArchiveStatus.FAILED]
+    for outcome in failures[:50]:
+        console.print(f"  failed  {escape(outcome.url)}  [red]{escape(outcome.error or '')}[/]", soft_wrap=True)
+    if len(failures) > 50:
+        console.print(f"  ... and {len(failures) - 50} more (see --json)")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    if report.interrupted:
+        console.print(f"saved {total - counts['skipped']} capture(s) before the interruption; run again to finish")
+    console.print(f"database: {escape(str(db_path))}")
+
+
+@main.command("archive")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("--refresh", is_flag=True, help="Capture again links that already have a good snapshot.")
+@click.option("--max-age", metavar="DURATION",
+              help="Capture again good snapshots older than DURATION (30d, 12h, 90m, 2w).")
+@click.option("--exclude", multiple=True, metavar="REGEX", help="Leave out links matching REGEX (repeatable).")
+@_fetch_options
+@db_option
+@json_option
+@handle_errors
+def archive_command(
+    sources: tuple[str, ...],
+    refresh: bool,
+    max_age: str | None,
+    exclude: tuple[str, ...],
+    db_path: Path,
+    as_json: bool,
+    **fetch_opts: Any,
+) -> None:
+    """Archive every link the SOURCEs cite: fetch, extract text, store a snapshot in SQLite.
+
+    SOURCE is a file (text, Markdown or HTML), '-' for standard input, or the URL of an
+    article (the article itself is archived too, and the links of its main content).
+    Links with a good snapshot are skipped (unless --refresh or --max-age); failed ones
+    are tried again, so re-running is safe and cheap. Ctrl-C stops cleanly and keeps
+    what was saved.
+
+    \b
+    Output: a progress bar on a terminal, then a summary (archived, unchanged,
+    skipped, failed by error kind, the database). --json prints one object per link
+    on standard output: {"url", "status", "http_status", "final_url", "snapshot_id",
+    "title", "error", ...}; progress and summary then go to standard error.
+
+    \b
+    Exit codes: 0 every link has a good snapshot, 1 some failed, 2 bad input or
+    usage (missing file, invalid URL, unusable database), 130 interrupted.
+
+    \b
+    Example:
+      archiver archive seeds/article.txt
+      archiver archive notes.md https://example.org/story --max-age 30d --json
+    """
+    age = None
+    if max_age is not None:
+        try:
+            age = parse_duration(max_age)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--max-age") from None
+    prepared = prepare_sources(list(sources))  # bad input fails here, before the database is opened
+    display = _Display(as_json)
+    with display.running():
+        report = archive(
+            prepared, store=db_path, config=_config(fetch_opts), refresh=refresh, max_age=age,
+            exclude=exclude, on_progress=display.link, on_plan=display.plan,
+        )
+    _render_summary(display.err if as_json else display.out, report, db_path)
+    if report.interrupted:
+        sys.exit(130)
+    sys.exit(0 if report.ok else 1)
+
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+@main.command("status")
+@db_option
+@json_option
+@handle_errors
+def status_command(db_path: Path, as_json: bool) -> None:
+    """Show what the archive holds: sources, links, snapshots, failed links, size, last run.
+
+    \b
+    Exit codes: 0 success, 2 no database or an unusable one.
+
+    \b
+    Example:
+      archiver status
+      archiver status --db archive/archive.db --json
+    """
+    with Store.open(db_path, create=False) as store:
+        st = store.status()
+    if as_json:
+        emit_json(st)
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(f"database:   {escape(st.path)} ({_human_size(st.size)})")
+    out.print(f"sources:    {st.sources}")
+    out.print(f"links:      {st.links} ({st.failed_links} failed, {st.unarchived_links} never captured)")
+    out.print(f"snapshots:  {st.snapshots} ({st.good_snapshots} good)")
+    out.print(f"bodies:     {st.blobs} stored ({_human_size(st.blob_bytes)} compressed)")
+    if st.last_run:
+        summary = st.last_run.get("summary") or {}
+        counts = ", ".join(f"{summary.get(k, 0)} {k}" for k in ("archived", "unchanged", "skipped", "failed"))
+        when = st.last_run.get("finished_at") or f"{st.last_run['started_at']} (did not finish)"
+        out.print(f"last run:   {st.last_run['command']} at {when}" + (f": {counts}" if summary else ""))
+    else:
+        out.print("last run:   none")
+
+
+@main.command("fsck")
+@db_option
+@json_option
+@handle_errors
+def fsck_command(db_path: Path, as_json: bool) -> None:
+    """Verify the archive: re-read every stored body, recompute its sha256, run SQLite's integrity check.
+
+    Reads only; never repairs. Exit codes: 0 all good, 1 a mismatch or corruption was
+    found, 2 no database or an unusable one.
+
+    \b
+    Example:
+      archiver fsck
+      archiver fsck --db archive/archive.db --json
+    """
+    with Store.open(db_path, create=False) as store:
+        report = store.fsck()
+    if as_json:
+        emit_json({**dataclasses.asdict(report), "ok": report.ok})
+    else:
+        out = Console(highlight=False, soft_wrap=True)
+        out.print(f"checked {report.blobs_checked} bodies ({_human_size(report.bytes_checked)}), "
+                  f"integrity check: {report.integrity}")
+        for problem in report.problems:
+            out.print(f"  [red]{problem.kind}[/]  {escape(problem.target)}: {escape(problem.message)}", soft_wrap=True)
+        out.print("ok: what is stored is what was captured" if report.ok else f"{len(report.problems)} problem(s)")
+    sys.exit(0 if report.ok else 1)
