@@ -143,7 +143,8 @@ def retrying(
         retry=tenacity.retry_if_result(retry_result),
         stop=tenacity.stop_after_attempt(retries + 1),
         wait=wait_retry_after(
-            tenacity.wait_exponential_jitter(initial=backoff_initial, max=backoff_max, jitter=BACKOFF_JITTER)
+            tenacity.wait_exponential(multiplier=backoff_initial, max=backoff_max)
+            + tenacity.wait_random(0, BACKOFF_JITTER)
         ),
         sleep=sleep,
         before_sleep=before_sleep,

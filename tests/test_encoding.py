@@ -1,0 +1,128 @@
+"""Deciding the encoding of bytes: BOM, header, <meta>, strict UTF-8, then detection."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from archiver.encoding import (
+    DETECT_SAMPLE_BYTES,
+    Decision,
+    charset_from_content_type,
+    charset_from_meta,
+    decide,
+    decode,
+    normalize_label,
+)
+
+FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
+
+RU = "Москва — столица России. Новости дня: правительство обсудило бюджет, а в регионах ожидается снег."
+JA = "東京は日本の首都です。今日のニュース：政府は予算について議論し、各地で雪が予想されています。"
+
+
+def test_bom_wins_over_everything() -> None:
+    data = codecs.BOM_UTF8 + "<meta charset='windows-1251'>héllo".encode()
+    assert decide(data, "text/html; charset=iso-8859-1", html=True) == Decision("utf-8-sig", "bom")
+    assert decide(codecs.BOM_UTF16_LE + "hi".encode("utf-16-le")).source == "bom"
+
+
+def test_header_charset_beats_meta() -> None:
+    data = b"<meta charset='shift_jis'>" + RU.encode("cp1251")
+    assert decide(data, "text/html; charset=windows-1251", html=True) == Decision("cp1251", "header")
+
+
+def test_iso_8859_1_label_means_cp1252() -> None:
+    assert normalize_label("ISO-8859-1") == "cp1252"
+    assert charset_from_content_type('text/html; charset="latin1"') == "cp1252"
+    assert normalize_label("no-such-charset") is None
+    assert charset_from_content_type("text/html") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "needle"),
+    [
+        ("utf8_meta.html", "utf-8", "Ёлка"),
+        ("cp1251_meta.html", "cp1251", "столица России"),
+        ("shift_jis_meta.html", "cp932", "東京は日本の首都"),
+    ],
+)
+def test_meta_charset_pages(name: str, encoding: str, needle: str) -> None:
+    data = (FETCH_FIXTURES / name).read_bytes()
+    text, decision = decode(data, "text/html", html=True)
+    assert decision == Decision(encoding, "meta")
+    assert needle in text
+
+
+def test_meta_is_only_read_for_html() -> None:
+    data = b"<meta charset='windows-1251'>" + "naïve".encode()
+    assert decide(data, "text/plain").source == "utf-8"
+    assert charset_from_meta(data) == "cp1251"
+
+
+def test_meta_http_equiv() -> None:
+    data = b'<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">'
+    assert decide(data, html=True) == Decision("koi8-r", "meta")
+
+
+def test_requests_latin1_default_is_never_used_for_utf8() -> None:
+    data = "<p>Café — 東京</p>".encode()
+    assert decide(data, "text/html", html=True) == Decision("utf-8", "utf-8")
+
+
+def test_ascii_only_defaults_to_utf8() -> None:
+    assert decide(b"<p>plain ascii</p>", "text/html", html=True) == Decision("utf-8", "default")
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Größere Übermaße: schöne Grüße aus München, Köln und Düsseldorf.", "latin-1"),
+        ("El niño comió piñata en España, ¿sí? Qué día más bonito.", "latin-1"),
+        ("Le café était très agréable, où l'on mangeait des crêpes à volonté.", "latin-1"),
+        ("naïve résumé", "latin-1"),
+    ],
+)
+def test_latin1_text_is_read_as_cp1252_not_a_sibling(text: str, encoding: str) -> None:
+    decision = decide(text.encode(encoding))
+    assert decision == Decision("cp1252", "detected")
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "expected"),
+    [
+        (RU, "cp1251", "cp1251"),
+        (JA, "shift_jis", "cp932"),
+        ("Zażółć gęślą jaźń. W Polsce mówi się po polsku, a w Krakowie jest piękny rynek.", "cp1250", "cp1250"),
+        ("Příliš žluťoučký kůň úpěl ďábelské ódy. Večer jsme šli do města, kde bylo mnoho lidí.", "cp1250",
+         "cp1250"),
+    ],
+)
+def test_detection_of_other_legacy_encodings(text: str, encoding: str, expected: str) -> None:
+    data = text.encode(encoding)
+    decision = decide(data)
+    assert decision.source == "detected"
+    assert data.decode(decision.encoding) == text
+    assert decision.encoding == expected
+
+
+def test_fixture_pages_without_meta_are_detected() -> None:
+    latin = (FETCH_FIXTURES / "latin1_nometa.html").read_bytes()
+    text, decision = decode(latin, "text/html", html=True)
+    assert decision.encoding == "cp1252" and "Grüße aus München" in text
+    cyr = (FETCH_FIXTURES / "cp1251_nometa.html").read_bytes()
+    text, decision = decode(cyr, "text/html", html=True)
+    assert decision.encoding == "cp1251" and "столица России" in text
+
+
+def test_utf8_cut_mid_character_is_still_utf8_when_incomplete() -> None:
+    data = ("é" * 10).encode()[:-1]  # cut inside the last character
+    assert decide(data, complete=False).encoding == "utf-8"
+    assert decide(data, complete=True).source == "detected" or decide(data, complete=True).encoding != "utf-8"
+
+
+def test_long_utf8_body_sample_boundary() -> None:
+    data = ("a" * (DETECT_SAMPLE_BYTES - 1)).encode() + "é".encode() + b"tail"
+    assert decide(data).encoding == "utf-8"

@@ -1,0 +1,134 @@
+"""The retry predicate (pure), Retry-After parsing and the tenacity policy (with an injected sleep)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from archiver.retry import Outcome, is_transient, outcome_of, parse_retry_after, retrying
+from archiver.types import ErrorKind
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_transient_statuses(status: int) -> None:
+    assert is_transient(Outcome(status=status))
+    assert is_transient(Outcome(error=ErrorKind.HTTP_ERROR, status=status))
+
+
+@pytest.mark.parametrize("status", [200, 204, 301, 304, 400, 401, 403, 404, 410, 451, 501, 505])
+def test_final_statuses(status: int) -> None:
+    assert not is_transient(Outcome(status=status))
+
+
+@pytest.mark.parametrize("kind", [ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.TRUNCATED])
+def test_transient_errors(kind: ErrorKind) -> None:
+    assert is_transient(Outcome(error=kind))
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        ErrorKind.TLS,
+        ErrorKind.TOO_MANY_REDIRECTS,
+        ErrorKind.REDIRECT_LOOP,
+        ErrorKind.BLOCKED_PRIVATE,
+        ErrorKind.ROBOTS,
+        ErrorKind.TOO_LARGE,
+        ErrorKind.RATE_LIMITED,
+    ],
+)
+def test_final_errors(kind: ErrorKind) -> None:
+    assert not is_transient(Outcome(error=kind))
+
+
+def test_dns_nonexistent_is_final_but_temporary_failure_is_retried() -> None:
+    assert not is_transient(Outcome(error=ErrorKind.DNS))
+    assert is_transient(Outcome(error=ErrorKind.DNS, temporary=True))
+
+
+def test_a_body_error_after_a_200_is_transient_but_too_large_is_not() -> None:
+    assert is_transient(Outcome(error=ErrorKind.TIMEOUT, status=200))
+    assert not is_transient(Outcome(error=ErrorKind.TOO_LARGE, status=200))
+
+
+def test_parse_retry_after_seconds() -> None:
+    assert parse_retry_after("1") == 1.0
+    assert parse_retry_after(" 120 ") == 120.0
+    assert parse_retry_after("1.5") == 1.5
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("") is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("-5") == 0.0
+
+
+def test_parse_retry_after_http_date() -> None:
+    now = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+    later = format_datetime(now + timedelta(seconds=90), usegmt=True)
+    assert parse_retry_after(later, now=now) == pytest.approx(90.0)
+    earlier = format_datetime(now - timedelta(hours=1), usegmt=True)
+    assert parse_retry_after(earlier, now=now) == 0.0
+
+
+def test_outcome_of() -> None:
+    o = Outcome(status=500)
+
+    class Carrier:
+        outcome = o
+
+    assert outcome_of(o) is o
+    assert outcome_of(Carrier()) is o
+    assert outcome_of("nothing") is None
+
+
+def test_policy_retries_exactly_as_configured_and_returns_last() -> None:
+    slept: list[float] = []
+    calls: list[int] = []
+
+    def attempt() -> Outcome:
+        calls.append(1)
+        return Outcome(status=503)
+
+    last = retrying(3, sleep=slept.append)(attempt)
+    assert last == Outcome(status=503)
+    assert len(calls) == 4
+    assert len(slept) == 3
+    # exponential backoff: each wait is at least the previous base (jitter only adds)
+    assert slept[0] >= 0.5 and slept[1] >= 1.0 and slept[2] >= 2.0
+
+
+def test_policy_stops_at_success() -> None:
+    answers = iter([Outcome(error=ErrorKind.RESET), Outcome(status=200)])
+    slept: list[float] = []
+    assert retrying(3, sleep=slept.append)(lambda: next(answers)) == Outcome(status=200)
+    assert len(slept) == 1
+
+
+def test_policy_does_not_retry_final_outcomes() -> None:
+    calls: list[int] = []
+
+    def attempt() -> Outcome:
+        calls.append(1)
+        return Outcome(status=404)
+
+    retrying(3, sleep=lambda s: None)(attempt)
+    assert calls == [1]
+
+
+def test_policy_waits_retry_after() -> None:
+    answers = iter([Outcome(status=429, retry_after=7.0), Outcome(status=200)])
+    slept: list[float] = []
+    retrying(3, sleep=slept.append)(lambda: next(answers))
+    assert slept == [7.0]
+
+
+def test_zero_retries_means_one_attempt() -> None:
+    calls: list[int] = []
+
+    def attempt() -> Outcome:
+        calls.append(1)
+        return Outcome(status=500)
+
+    retrying(0, sleep=lambda s: None)(attempt)
+    assert calls == [1]
