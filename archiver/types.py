@@ -329,11 +329,14 @@ class CheckResult:
     ``similarity`` compares today's main text with the latest good snapshot's
     (0..1, ``None`` when not compared). ``streak`` is how many consecutive checks,
     this one included, gave the same ``status``, and ``since`` when that run began.
+    ``checked_at`` is ``None`` only for ``unchecked`` (a link never checked, streak 0).
+    ``captured_snapshot_id`` is the snapshot ``check --snapshot`` added, if any
+    (``snapshot_id`` is the one compared against).
     """
 
     url: str
     status: LinkStatus
-    checked_at: datetime
+    checked_at: datetime | None
     http_status: int | None = None
     final_url: str | None = None
     similarity: float | None = None
@@ -342,3 +345,4 @@ class CheckResult:
     snapshot_id: int | None = None
     streak: int = 1
     since: datetime | None = None
+    captured_snapshot_id: int | None = None
