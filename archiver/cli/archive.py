@@ -13,7 +13,7 @@ import dataclasses
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +23,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archiver.cli._app import emit_json, handle_errors, json_option, main
-from archiver.config import (
-    DB_ENV_VAR,
-    DEFAULT_DB,
-    DEFAULT_DEADLINE,
-    DEFAULT_DELAY,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_PER_HOST,
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT,
-    DEFAULT_WORKERS,
-    FetchConfig,
-)
+from archiver.cli._fetchopts import fetch_options
+from archiver.config import DB_ENV_VAR, DEFAULT_DB, FetchConfig
 from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duration, prepare_sources
 from archiver.store import Store
 from archiver.types import ArchiveStatus
@@ -49,38 +38,6 @@ db_option = click.option(
     show_default=True,
     help=f"The archive database (or set {DB_ENV_VAR}).",
 )
-
-_FETCH_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--workers", type=click.IntRange(min=1), default=DEFAULT_WORKERS, show_default=True,
-                 help="Downloads in flight at once."),
-    click.option("--per-host", type=click.IntRange(min=1), default=DEFAULT_PER_HOST, show_default=True,
-                 help="Downloads in flight per host."),
-    click.option("--delay", type=click.FloatRange(min=0), default=DEFAULT_DELAY, show_default=True,
-                 help="Seconds between two requests to the same host."),
-    click.option("--retries", type=click.IntRange(min=0), default=DEFAULT_RETRIES, show_default=True,
-                 help="Retries of a transient failure."),
-    click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
-                 help="Connect/read timeout in seconds."),
-    click.option("--deadline", type=click.FloatRange(min=0.1), default=DEFAULT_DEADLINE, show_default=True,
-                 help="Total seconds allowed for one attempt."),
-    click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True,
-                 help="Largest body kept (bigger ones are truncated and fail as too_large)."),
-    click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header."),
-    click.option("--allow-private", is_flag=True, help="Allow loopback/private addresses (for local testing)."),
-    click.option("--respect-robots", is_flag=True, help="Obey robots.txt."),
-]
-
-
-def _fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(_FETCH_OPTIONS):
-        func = option(func)
-    return func
-
-
-def _config(opts: dict[str, Any]) -> FetchConfig:
-    names = {f.name for f in dataclasses.fields(FetchConfig)}
-    return FetchConfig(**{k: v for k, v in opts.items() if k in names})
-
 
 class _Display:
     """Progress on standard error (a bar on a terminal), JSON lines or nothing on standard output."""
@@ -157,7 +114,7 @@ def _render_summary(console: Console, report: ArchiveReport, db_path: Path) -> N
 @click.option("--max-age", metavar="DURATION",
               help="Capture again good snapshots older than DURATION (30d, 12h, 90m, 2w).")
 @click.option("--exclude", multiple=True, metavar="REGEX", help="Leave out links matching REGEX (repeatable).")
-@_fetch_options
+@fetch_options
 @db_option
 @json_option
 @handle_errors
@@ -168,7 +125,7 @@ def archive_command(
     exclude: tuple[str, ...],
     db_path: Path,
     as_json: bool,
-    **fetch_opts: Any,
+    fetch_config: FetchConfig,
 ) -> None:
     """Archive every link the SOURCEs cite: fetch, extract text, store a snapshot in SQLite.
 
@@ -203,7 +160,7 @@ def archive_command(
     display = _Display(as_json)
     with display.running():
         report = archive(
-            prepared, store=db_path, config=_config(fetch_opts), refresh=refresh, max_age=age,
+            prepared, store=db_path, config=fetch_config, refresh=refresh, max_age=age,
             exclude=exclude, on_progress=display.link, on_plan=display.plan,
         )
     _render_summary(display.err if as_json else display.out, report, db_path)
