@@ -175,7 +175,7 @@ def _check(query: str, toks: list[_Tok]) -> None:
     for k, tok in enumerate(toks):
         prev = toks[k - 1] if k else None
         nxt = toks[k + 1] if k + 1 < len(toks) else None
-        if tok.kind == "near":
+        if tok.kind == "near" and not in_near:
             in_near += 1
             if nxt is None or nxt.kind != "term":
                 raise QueryError(
@@ -192,6 +192,13 @@ def _check(query: str, toks: list[_Tok]) -> None:
                 )
             if prev is None or prev.kind not in operand_end or nxt is None or nxt.kind not in operand_start:
                 raise QueryError(f"{tok.text} has nothing to combine on one side", hint=_OPERATOR_HINT)
+        elif tok.kind == "number" and (nxt is None or nxt.kind != "close"):
+            raise QueryError("NEAR() distance must come last", hint="write NEAR(word1 word2, 10)")
+        elif tok.kind in {"column", "open", "near"} and in_near:
+            raise QueryError(
+                "NEAR() takes only terms and phrases",
+                hint="write NEAR(word1 \"a phrase\", 10); put column filters outside: title:NEAR(a b)",
+            )
         elif tok.kind == "column":
             if nxt is None or nxt.kind not in {"term", "open", "near"}:
                 raise QueryError(
@@ -225,8 +232,17 @@ def to_fts_query(query: str) -> str:
 
 
 def _join(toks: list[_Tok]) -> str:
+    """Render tokens; FTS5 accepts implicit AND only between phrases, so spell it out next to ( )."""
     parts: list[str] = []
-    for tok in toks:
+    for k, tok in enumerate(toks):
+        prev = toks[k - 1] if k else None
+        if (
+            prev is not None
+            and prev.kind in {"term", "close"}
+            and tok.kind in {"term", "open", "near", "column"}
+            and not (prev.kind == "term" and tok.kind in {"term", "near"})
+        ):
+            parts.append("AND")
         if parts and (tok.kind in {"close", "comma"} or parts[-1].endswith("(")):
             parts[-1] += tok.text
         else:

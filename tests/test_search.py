@@ -1,0 +1,276 @@
+"""Search: query translation (people's queries -> safe FTS5), ranking, snippets, filters; all offline."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from search_archive import FEB, JAN, MAR, Archive, build_archive
+
+from archiver.errors import InvalidURLError, NotFoundError, QueryError
+from archiver.search import normalize_domain, parse_time_bound, search, split_snippet, to_fts_query
+from archiver.store import Store
+
+# ---------------------------------------------------------------------------
+# Query translation
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("climate policy", "climate policy"),
+        ("U.S. sanctions", '"U.S." sanctions'),
+        ("co-operation", '"co-operation"'),
+        ("Russia's policy", "\"Russia's\" policy"),
+        ("Russia’s", '"Russia’s"'),
+        ('"climate policy"', '"climate policy"'),
+        ("“U.S. sanctions”", '"U.S. sanctions"'),
+        ("«новые санкции»", '"новые санкции"'),
+        ("sanc*", "sanc*"),
+        ("co-op*", '"co-op"*'),
+        ('"steel export"*', '"steel export"*'),
+        ("war OR peace", "war OR peace"),
+        ("war AND (peace OR truce)", "war AND (peace OR truce)"),
+        ("steel NOT cafe", "steel NOT cafe"),
+        ("and or not", "and or not"),
+        ("NEAR(U.S. sanctions, 5)", 'NEAR("U.S." sanctions, 5)'),
+        ("title:climate", "title : climate"),
+        ('title:"two words"', 'title : "two words"'),
+        ("привет мир", "привет мир"),
+        ("café", "café"),
+        ("C++ 50% @user", '"C++" "50%" "@user"'),
+        ("http://example.com/a?b=1", '"http://example.com/a?b=1"'),
+        ('say "x" "" ...', 'say "x"'),
+        ("NEAR", '"NEAR"'),
+        # FTS5 allows implicit AND only between phrases: it is spelled out next to groups
+        ("(war OR peace) treaty", "(war OR peace) AND treaty"),
+        ("steel title:(iron OR ore)", "steel AND title : (iron OR ore)"),
+    ],
+)
+def test_translation(query: str, expected: str) -> None:
+    assert to_fts_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ('"unclosed phrase', "unbalanced quote"),
+        ("(war OR peace", "unbalanced parenthesis"),
+        ("war)", "unbalanced parenthesis"),
+        ("steel AND", "AND has nothing"),
+        ("OR steel", "OR has nothing"),
+        ("NOT steel", "NOT has nothing"),
+        ("steel OR OR iron", "OR has nothing"),
+        ("steel AND )", "unbalanced parenthesis"),
+        ("()", "empty parentheses"),
+        ("NEAR()", "NEAR() needs"),
+        ("NEAR(a AND b)", "inside NEAR"),
+        ("NEAR(a b, far)", "must be a number"),
+        ("NEAR(a, 5 b)", "must come last"),
+        ("NEAR(a NEAR(b c))", "only terms"),
+        ("NEAR(a title:b)", "only terms"),
+        ("title:", "column filter"),
+        ("...", "no words"),
+        ("", "no words"),
+    ],
+)
+def test_broken_queries_raise_with_a_hint(query: str, fragment: str) -> None:
+    with pytest.raises(QueryError) as info:
+        to_fts_query(query)
+    assert fragment in str(info.value)
+    assert info.value.hint
+
+
+@pytest.fixture(scope="module")
+def fts() -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(title, text, tokenize='unicode61 remove_diacritics 2')"
+    )
+    conn.execute("INSERT INTO t VALUES ('U.S. sanctions', 'co-operation and Russia’s café, NEAR words')")
+    yield conn
+    conn.close()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(['"', "(", ")", "*", "AND", "OR", "NOT", "NEAR(", "NEAR", ",", "5", ", 3)", "title:",
+                             "text:", ":", "-", "^", "+", "{", "“", "»", "'", "U.S.", "café", "мир", "a", "b*",
+                             '"x y"*', "a,b"]),
+            st.text(max_size=4),
+        ),
+        max_size=8,
+    ).map(" ".join)
+)
+def test_translated_queries_never_break_sqlite(fts: sqlite3.Connection, query: str) -> None:
+    """Law: any text either raises QueryError or becomes a query FTS5 accepts."""
+    try:
+        translated = to_fts_query(query)
+    except QueryError:
+        return
+    fts.execute("SELECT rowid FROM t WHERE t MATCH ?", [translated]).fetchall()
+
+
+# ---------------------------------------------------------------------------
+# Dates
+
+
+def test_parse_time_bound() -> None:
+    now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+    assert parse_time_bound("30d", now=now) == now - timedelta(days=30)
+    assert parse_time_bound("12h", now=now) == now - timedelta(hours=12)
+    assert parse_time_bound("2w", now=now) == now - timedelta(weeks=2)
+    assert parse_time_bound("2025-01-31") == datetime(2025, 1, 31, tzinfo=UTC)
+    assert parse_time_bound("2025-01-31", end=True) == datetime(2025, 2, 1, tzinfo=UTC)
+    assert parse_time_bound("2025-01-31T12:00:00+02:00") == datetime(2025, 1, 31, 10, 0, tzinfo=UTC)
+    assert parse_time_bound("2025-01-31T12:00Z") == datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
+    with pytest.raises(QueryError) as info:
+        parse_time_bound("last tuesday")
+    assert "30d" in (info.value.hint or "")
+
+
+def test_normalize_domain() -> None:
+    assert normalize_domain("Example.ORG.") == "example.org"
+    assert normalize_domain("https://News.Example.org/x") == "news.example.org"
+    assert normalize_domain("пример.рф") == "xn--e1afmkfd.xn--p1ai"
+    with pytest.raises(InvalidURLError):
+        normalize_domain("not a domain")
+
+
+def test_split_snippet() -> None:
+    assert split_snippet("a [[b]] c [[d e]]") == [("a ", False), ("b", True), (" c ", False), ("d e", True)]
+
+
+# ---------------------------------------------------------------------------
+# Searching a real (fake-web) archive, offline
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build_archive(tmp_path_factory.mktemp("search"))
+
+
+@pytest.fixture
+def store(archive: Archive, no_network: None) -> Iterator[Store]:
+    with Store.open(archive.db, create=False) as st_:
+        yield st_
+
+
+def urls(hits: list) -> list[str]:  # type: ignore[type-arg]
+    return [h.url for h in hits]
+
+
+def test_phrase(store: Store, archive: Archive) -> None:
+    hits = search(store, '"U.S. sanctions"')
+    assert urls(hits) == [archive.urls["sanctions"]]
+    assert "[[U.S. sanctions]]" in hits[0].snippet
+    assert hits[0].snapshot_id == archive.snapshots["sanctions@v2"]
+    assert hits[0].captured_at == MAR
+    assert hits[0].title == "New U.S. sanctions on steel exports"
+    assert "\n" not in hits[0].snippet
+
+
+@pytest.mark.parametrize("query", ["U.S. sanctions", "co-operation", "Russia's", "Russia’s delegation", "co-op*"])
+def test_punctuation_queries(store: Store, archive: Archive, query: str) -> None:
+    assert urls(search(store, query)) == [archive.urls["sanctions"]]
+
+
+def test_phrase_is_not_just_the_words(store: Store) -> None:
+    assert search(store, '"sanctions U.S."') == []
+
+
+def test_prefix(store: Store, archive: Archive) -> None:
+    assert urls(search(store, "lighthous*")) == [archive.urls["notes"]]
+    assert urls(search(store, "санкц*")) == [archive.urls["ru"]]
+
+
+def test_cyrillic_word_any_case(store: Store, archive: Archive) -> None:
+    for query in ("сотрудничество", "САНКЦИИ"):
+        hits = search(store, query)
+        assert urls(hits) == [archive.urls["ru"]]
+    assert "[[санкции]]" in search(store, "санкции")[0].snippet
+
+
+def test_diacritics_are_folded(store: Store, archive: Archive) -> None:
+    for query in ("cafe", "café", "naive", "creme"):
+        hits = search(store, query)
+        assert urls(hits) == [archive.urls["cafe"]], query
+    assert "[[naïve]]" in search(store, "naive")[0].snippet
+
+
+def test_operators(store: Store, archive: Archive) -> None:
+    assert set(urls(search(store, "steel"))) == {archive.urls["sanctions"], archive.urls["cafe"]}
+    assert urls(search(store, "steel NOT cafe")) == [archive.urls["sanctions"]]
+    assert urls(search(store, "steel AND gare")) == [archive.urls["cafe"]]
+    assert set(urls(search(store, "lighthouse OR naive"))) == {archive.urls["notes"], archive.urls["cafe"]}
+    assert urls(search(store, "NEAR(steel exporters, 3)")) == [archive.urls["sanctions"]]
+    assert urls(search(store, "title:gare")) == [archive.urls["cafe"]]
+
+
+def test_ranking_best_first_and_score_higher_is_better(store: Store, archive: Archive) -> None:
+    hits = search(store, "steel")
+    # the sanctions page has steel in its title and twice in its text; the café page once
+    assert urls(hits) == [archive.urls["sanctions"], archive.urls["cafe"]]
+    assert hits[0].score > hits[1].score > 0
+
+
+def test_latest_snapshot_only_by_default(store: Store, archive: Archive) -> None:
+    assert search(store, "zeppelin") == []  # only in the January snapshot
+    hits = search(store, "zeppelin", all_snapshots=True)
+    assert [h.snapshot_id for h in hits] == [archive.snapshots["sanctions@v1"]]
+    both = search(store, "steel exporters", all_snapshots=True)
+    assert {h.snapshot_id for h in both} == {archive.snapshots["sanctions@v1"], archive.snapshots["sanctions@v2"]}
+
+
+def test_broken_query_is_a_query_error(store: Store) -> None:
+    with pytest.raises(QueryError) as info:
+        search(store, '"steel')
+    assert "quote" in str(info.value)
+
+
+def test_no_match(store: Store) -> None:
+    assert search(store, "xylophone") == []
+
+
+def test_limit(store: Store) -> None:
+    assert len(search(store, "steel", limit=1)) == 1
+    with pytest.raises(QueryError):
+        search(store, "steel", limit=0)
+
+
+def test_domain_filter_includes_subdomains(store: Store, archive: Archive) -> None:
+    both = {archive.urls["sanctions"], archive.urls["cafe"]}
+    assert set(urls(search(store, "steel", domain="example.org"))) == both
+    assert urls(search(store, "steel", domain="WWW.example.org")) == [archive.urls["cafe"]]
+    assert urls(search(store, "steel", domain="https://news.example.org/x")) == [archive.urls["sanctions"]]
+    assert search(store, "steel", domain="other.test") == []
+    assert search(store, "steel", domain="ample.org") == []  # a suffix of a label is not a subdomain
+
+
+def test_source_filter(store: Store, archive: Archive) -> None:
+    assert urls(search(store, "steel", source=str(archive.article))) == [archive.urls["sanctions"]]
+    assert urls(search(store, "санкции", source=str(archive.article))) == [archive.urls["ru"]]
+    assert search(store, "cafe", source=str(archive.article)) == []
+    with pytest.raises(NotFoundError):
+        search(store, "steel", source=str(Path(archive.article).with_name("other.md")))
+
+
+def test_time_filters(store: Store, archive: Archive) -> None:
+    # until the end of January: the latest snapshot *then* was the January one
+    hits = search(store, "steel", until=parse_time_bound("2025-01-31", end=True))
+    assert [h.snapshot_id for h in hits] == [archive.snapshots["sanctions@v1"]]
+    assert hits[0].captured_at == JAN
+    # a bare date as --until includes that day
+    feb = search(store, "steel", until=parse_time_bound("2025-02-15", end=True))
+    assert set(urls(feb)) == {archive.urls["sanctions"], archive.urls["cafe"]}
+    assert search(store, "steel", until=parse_time_bound("2025-02-15")) != feb
+    since = search(store, "steel", since=FEB + timedelta(days=1))
+    assert [h.snapshot_id for h in since] == [archive.snapshots["sanctions@v2"]]
+    assert search(store, "zeppelin", since=FEB) == []
