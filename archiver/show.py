@@ -186,9 +186,13 @@ def offline_html(html: str, base_url: str, *, live_resources: bool = False, bann
         doc = lxml.html.document_fromstring(html or "<html></html>")
     except etree.ParserError:
         doc = lxml.html.document_fromstring("<html><body></body></html>")
+    from urllib.parse import urljoin
+
+    base_href = doc.xpath("//base/@href")
+    effective_base = urljoin(base_url, str(base_href[0]).strip()) if base_href else base_url
     doc.make_links_absolute(base_url, resolve_base_href=True, handle_failures="ignore")
-    for el in doc.xpath("//*[@srcset]"):
-        el.set("srcset", _absolute_srcset(el.get("srcset", ""), base_url))
+    for el in doc.xpath("//*[@srcset]"):  # lxml does not rewrite srcset
+        el.set("srcset", _absolute_srcset(el.get("srcset", ""), effective_base))
     # lxml_html_clean drops stylesheet <link>s when removing JavaScript (old browsers ran
     # script from CSS); modern browsers do not, and the CSP forbids scripts anyway, so
     # hide them from the cleaner under a private tag and restore them afterwards.
