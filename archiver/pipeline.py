@@ -47,7 +47,7 @@ from archiver.config import FetchConfig
 from archiver.errors import ArchiverError, InvalidURLError, SourceError, StoreError
 from archiver.extract import extract_job, extract_result, job_for
 from archiver.store.core import Store, make_owner
-from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest
+from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest, Snapshot
 
 __all__ = [
     "ArchiveReport",
@@ -579,6 +579,7 @@ def _archive(
             on_plan(len(articles) + len(links))
     report.planned = len(articles) + len(links)
 
+    watermark = store.max_snapshot_id()  # captures after this one were made by others during this run
     states = store.latest_states(links)
     todo: list[str] = []
     for url in links:
@@ -591,39 +592,29 @@ def _archive(
         run.previous[url] = state[3] if state is not None and state[2] else None
         todo.append(url)
 
-    waiting: dict[str, int] = {}
-    while todo or waiting:
-        if todo:
-            claims = store.claim(todo, run.owner)
-            mine = [u for u in todo if claims[u]]
-            for url in todo:
-                if not claims[url]:
-                    latest = store.latest_snapshot(url, good=False)
-                    waiting[url] = latest.id if latest else 0
-            todo = []
-            run.capture(mine)
-            if report.interrupted or run.stop.is_set():
-                return
-        if not waiting:
-            break
-        time.sleep(WAIT_POLL)
-        store.heartbeat(run.owner)
-        for url, since in list(waiting.items()):
-            if store.claim_holder(url) is not None:
-                continue
-            del waiting[url]
-            latest = store.latest_snapshot(url, good=False)
-            if latest is not None and latest.id > since:
-                if latest.ok:
-                    run.emit(LinkOutcome(url, ArchiveStatus.SKIPPED, latest.http_status, latest.final_url, latest.id,
-                                         latest.title, detail="archived meanwhile by another archiver process"))
-                else:
-                    kind = latest.error_kind or ErrorKind.HTTP_ERROR
-                    run.emit(LinkOutcome(url, ArchiveStatus.FAILED, latest.http_status, latest.final_url, latest.id,
-                                         None, error=latest.error_message or str(kind), error_kind=kind,
-                                         detail="captured by another archiver process"))
-            else:  # its claimant vanished without a capture: ours now
-                todo.append(url)
+    pending = todo
+    while pending:
+        claims = store.claim(pending, run.owner, after=watermark)
+        for url, snapshot_id in claims.done.items():
+            run.emit(_captured_elsewhere(url, store.snapshot(snapshot_id)))
+        run.capture(list(claims.mine))
+        if report.interrupted or run.stop.is_set():
+            report.interrupted = True
+            return
+        pending = list(claims.held)
+        if pending:  # another live process is fetching these: wait for its captures (or its claims to lapse)
+            time.sleep(WAIT_POLL)
+
+
+def _captured_elsewhere(url: str, snap: Snapshot) -> LinkOutcome:
+    """The outcome of a link another archiver process captured while this run waited."""
+    if snap.ok:
+        return LinkOutcome(url, ArchiveStatus.SKIPPED, snap.http_status, snap.final_url, snap.id, snap.title,
+                           detail="archived meanwhile by another archiver process")
+    kind = snap.error_kind or ErrorKind.HTTP_ERROR
+    return LinkOutcome(url, ArchiveStatus.FAILED, snap.http_status, snap.final_url, snap.id, None,
+                       error=snap.error_message or str(kind), error_kind=kind,
+                       detail="captured by another archiver process")
 
 
 def _archive_article(

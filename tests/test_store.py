@@ -187,12 +187,12 @@ def test_record_source_links_and_citations(store: Store) -> None:
 
 def test_claims_respect_live_owners_and_void_dead_or_stale_ones(store: Store) -> None:
     me, other = make_owner(), make_owner() + "x"
-    assert store.claim([URL], me) == {URL: True}
+    assert store.claim([URL], me).mine == (URL,)
     # our own pid is alive, so another owner string with our pid is a live claim
-    assert store.claim([URL], other) == {URL: False}
+    assert store.claim([URL], other).held == (URL,)
     assert store.claim_holder(URL) == me
     # expired heartbeat: void
-    assert store.claim([URL], other, expiry=timedelta(0)) == {URL: True}
+    assert store.claim([URL], other, expiry=timedelta(0)).mine == (URL,)
     store.release(other)
     assert store.claim_holder(URL) is None
 
@@ -207,7 +207,17 @@ def test_claim_of_a_dead_process_is_void_at_once(store: Store) -> None:
     assert not owner_is_dead("elsewhere.example:1:abcd")  # other host: only expiry frees it
     store.claim([URL], dead)
     assert store.claim_holder(URL) is None
-    assert store.claim([URL], make_owner()) == {URL: True}
+    assert store.claim([URL], make_owner()).mine == (URL,)
+
+
+def test_claim_reports_links_captured_since_the_watermark(store: Store) -> None:
+    other = "https://example.com/other"
+    store.add_snapshot(ok_result(), None)
+    mark = store.max_snapshot_id()
+    assert store.claim([URL], make_owner(), after=mark).mine == (URL,)  # old capture: claim it
+    sid = store.add_snapshot(ok_result(other), None)
+    claims = store.claim([other, URL], make_owner() + "2", after=mark)
+    assert dict(claims.done) == {other: sid} and claims.held == (URL,) and claims.mine == ()
 
 
 def test_snapshot_releases_claim_in_same_transaction(store: Store) -> None:

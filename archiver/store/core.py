@@ -130,10 +130,16 @@ def owner_is_dead(owner: str) -> bool:
 
 @dataclass(frozen=True)
 class Claims:
-    """The outcome of :meth:`Store.claim`: links now ours, and links another live process holds."""
+    """The outcome of :meth:`Store.claim`.
 
-    mine: tuple[int, ...]
-    others: tuple[int, ...]
+    ``mine``: URLs now claimed by the caller. ``held``: URLs another live process has
+    claimed (wait, then ask again). ``done``: URLs captured by someone since the
+    caller's ``after`` watermark, mapped to that snapshot id (nothing left to fetch).
+    """
+
+    mine: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
+    done: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -568,30 +574,47 @@ class Store:
 
     # -- claims --------------------------------------------------------------------------
 
-    def claim(self, urls: Iterable[str], owner: str, *, expiry: timedelta = CLAIM_EXPIRY) -> dict[str, bool]:
-        """Try to claim each URL for ``owner``; return ``{url: True if now ours}``.
+    def max_snapshot_id(self) -> int:
+        """The highest snapshot id so far (0 when empty): a watermark for :meth:`claim`'s ``after``."""
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM snapshots").fetchone()[0])
 
-        A URL held by another owner stays theirs unless that claim is void: its heartbeat
-        is older than ``expiry``, or its owner is a dead process on this host.
+    def claim(
+        self, urls: Iterable[str], owner: str, *, after: int | None = None, expiry: timedelta = CLAIM_EXPIRY
+    ) -> Claims:
+        """Try to claim each URL for ``owner``, in one transaction.
+
+        A URL with a snapshot newer than ``after`` (a :meth:`max_snapshot_id` watermark
+        taken when the caller planned its work) was captured meanwhile: it is ``done``,
+        not claimed. A URL held by another owner stays theirs (``held``) unless that claim
+        is void: its heartbeat is older than ``expiry``, or its owner is a dead process on
+        this host. Everything else becomes ``mine``.
         """
         now = _now()
-        out: dict[str, bool] = {}
+        mine: list[str] = []
+        held: list[str] = []
+        done: dict[str, int] = {}
         with self.write() as conn:
             for url in urls:
                 link_id = self._ensure_link(conn, url)
+                if after is not None:
+                    row = conn.execute(
+                        "SELECT MAX(id) FROM snapshots WHERE link_id = ? AND id > ?", [link_id, after]
+                    ).fetchone()
+                    if row and row[0] is not None:
+                        done[url] = int(row[0])
+                        continue
                 row = conn.execute("SELECT owner, heartbeat_at FROM claims WHERE link_id = ?", [link_id]).fetchone()
                 if row and row[0] != owner:
                     beat = _parse_time(row[1])
-                    live = beat is not None and now - beat < expiry and not owner_is_dead(row[0])
-                    if live:
-                        out[url] = False
+                    if beat is not None and now - beat < expiry and not owner_is_dead(row[0]):
+                        held.append(url)
                         continue
                 conn.execute(
                     "INSERT OR REPLACE INTO claims (link_id, owner, claimed_at, heartbeat_at) VALUES (?, ?, ?, ?)",
                     [link_id, owner, _iso(now), _iso(now)],
                 )
-                out[url] = True
-        return out
+                mine.append(url)
+        return Claims(tuple(mine), tuple(held), done)
 
     def heartbeat(self, owner: str) -> None:
         """Refresh the heartbeat of every claim ``owner`` holds."""
