@@ -352,7 +352,7 @@ class CitationCheck:
             "sha256": snap.sha256 if snap else None,
             "title": snap.title if snap else None,
             "check": str(self.status),
-            "checked_at": self.check.checked_at.isoformat() if self.check else None,
+            "checked_at": self.check.checked_at.isoformat() if self.check and self.check.checked_at else None,
         }
 
 
