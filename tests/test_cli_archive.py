@@ -1,0 +1,256 @@
+"""`archiver archive`, `status` and `fsck` through the CLI, end to end on the fake web."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from archiver.cli import main
+
+TESTS = Path(__file__).parent
+ARCHIVE = TESTS / "fixtures" / "archive"
+
+
+def _stub_harvest(spec: str):  # type: ignore[no-untyped-def]
+    """Stand-in used only while ``archiver.harvest.harvest`` has not landed: plain-text harvesting."""
+    import hashlib
+
+    from archiver.errors import SourceError
+    from archiver.harvest.text import harvest_text
+    from archiver.types import Harvest, Source, SourceFormat, SourceKind
+
+    path = Path(spec)
+    if not path.is_file():
+        raise SourceError("no such file", spec)
+    data = path.read_bytes()
+    text = data.decode("utf-8", "replace")
+    cits = harvest_text(text, str(path.resolve()))
+    source = Source(str(path.resolve()), SourceKind.FILE, SourceFormat.TEXT, hashlib.sha256(data).hexdigest(),
+                    "utf-8", len(data))
+    return Harvest(source=source, text=text, citations=tuple(cits))
+
+
+def ensure_harvester() -> None:
+    """Install the stand-in harvester if the real one is missing (no-op once it exists)."""
+    import archiver.harvest as harvest_mod
+    import archiver.pipeline as pipeline
+
+    if getattr(harvest_mod, "harvest", None) is None:
+        pipeline._harvest_file = _stub_harvest  # type: ignore[assignment]
+
+
+def cli_main() -> None:
+    """Entry point for subprocess tests: ``python -c 'from test_cli_archive import cli_main; cli_main()' ARGS``."""
+    ensure_harvester()
+    main()
+
+
+def subprocess_cmd(*args: str) -> list[str]:
+    """The command line that runs ``archiver ARGS`` in a subprocess (via :func:`cli_main`)."""
+    code = f"import sys; sys.path.insert(0, {str(TESTS)!r}); from test_cli_archive import cli_main; cli_main()"
+    return [sys.executable, "-c", code, *args]
+
+
+@pytest.fixture(autouse=True)
+def _harvester() -> None:
+    ensure_harvester()
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def pages(fakeweb):  # type: ignore[no-untyped-def]
+    urls = {
+        "news": fakeweb.add("/news", body=(ARCHIVE / "news_utf8.html").read_bytes()),
+        "ru": fakeweb.add("/ru", body=(ARCHIVE / "ru_cp1251.html").read_bytes(), content_type="text/html"),
+        "ja": fakeweb.add("/ja", body=(ARCHIVE / "ja_sjis.html").read_bytes(), content_type="text/html"),
+        "gone": fakeweb.always("/gone", status=404),
+    }
+    return fakeweb, urls
+
+
+def write_article(tmp_path: Path, urls: dict[str, str], name: str = "article.txt") -> Path:
+    path = tmp_path / name
+    lines = [f"As reported in {u} the story went on." for u in urls.values()]
+    lines.append(f"Cited again: {urls['news']}")
+    path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_archive_end_to_end_then_status_and_fsck(pages, tmp_path: Path, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    article = write_article(tmp_path, urls)
+    result = invoke("archive", str(article), "--allow-private", "--retries", "0", "--json")
+    assert result.exit_code == 1  # one link failed (404)
+    records = json_lines(result.stdout)  # stdout is pure JSON lines
+    assert len(records) == 4 and {r["url"] for r in records} == set(urls.values())
+    by = {r["url"]: r for r in records}
+    assert by[urls["news"]]["status"] == "archived" and by[urls["news"]]["title"] == "Lighthouse keepers honoured"
+    assert by[urls["gone"]]["status"] == "failed" and by[urls["gone"]]["http_status"] == 404
+    assert "404" in str(by[urls["gone"]]["error"])
+    assert "3 archived" in result.stderr and "1 failed (http_error 1)" in result.stderr
+    assert str(db_path) in result.stderr
+    assert web.count("/news") == 1  # cited twice, fetched once
+
+    with sqlite3.connect(db_path) as conn:
+        text = conn.execute("SELECT text FROM snapshots WHERE id = ?", [by[urls["ru"]]["snapshot_id"]]).fetchone()[0]
+        assert "Ёжик съел щётку" in text
+        text = conn.execute("SELECT text FROM snapshots WHERE id = ?", [by[urls["ja"]]["snapshot_id"]]).fetchone()[0]
+        assert "専門家によると" in text
+
+    # second run: the archived are skipped, the failed one retried (and now it works)
+    web.add("/gone", body="<html><body><p>" + "Restored page text. " * 30 + "</p></body></html>")
+    again = invoke("archive", str(article), "--allow-private", "--retries", "0")
+    assert again.exit_code == 0, again.output
+    assert "1 archived, 0 unchanged, 3 skipped, 0 failed" in again.stdout
+    assert web.count("/news") == 1 and web.count("/gone") == 2
+
+    status = invoke("status", "--json")
+    assert status.exit_code == 0
+    st = json.loads(status.stdout)
+    assert (st["sources"], st["links"], st["snapshots"], st["good_snapshots"], st["failed_links"]) == (1, 4, 5, 4, 0)
+    assert st["last_run"]["summary"]["archived"] == 1
+    assert "snapshots:  5 (4 good)" in invoke("status").stdout
+
+    fsck = invoke("fsck")
+    assert fsck.exit_code == 0 and "integrity check: ok" in fsck.stdout
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE blobs SET data = ? WHERE rowid = 1", [zlib.compress(b"tampered")])
+    bad = invoke("fsck", "--json")
+    assert bad.exit_code == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False and report["problems"][0]["kind"] == "sha256"
+
+
+def test_refresh_marks_unchanged_bodies(pages, tmp_path: Path, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    article = tmp_path / "a.txt"
+    article.write_text(f"See {urls['news']} and {urls['ru']}.\n")
+    assert invoke("archive", str(article), "--allow-private").exit_code == 0
+    web.add("/ru", body=(ARCHIVE / "ru_cp1251.html").read_bytes() + b"<!-- v2 -->", content_type="text/html")
+    result = invoke("archive", str(article), "--allow-private", "--refresh", "--json")
+    assert result.exit_code == 0
+    statuses = {r["url"]: r["status"] for r in json_lines(result.stdout)}
+    assert statuses == {urls["news"]: "unchanged", urls["ru"]: "archived"}
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == 4
+        assert conn.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 3
+
+
+def test_exclude_and_max_age(pages, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    article = write_article(tmp_path, urls)
+    result = invoke("archive", str(article), "--allow-private", "--exclude", "/gone$", "--exclude", "/ja$", "--json")
+    assert result.exit_code == 0
+    assert {r["url"] for r in json_lines(result.stdout)} == {urls["news"], urls["ru"]}
+    assert "2 excluded" in result.stderr and web.count("/gone") == 0
+    again = invoke("archive", str(article), "--allow-private", "--exclude", "/gone$", "--max-age", "0s", "--json")
+    assert {r["status"] for r in json_lines(again.stdout) if r["url"] == urls["news"]} == {"unchanged"}
+    bad = invoke("archive", str(article), "--max-age", "soon")
+    assert bad.exit_code == 2 and "invalid duration" in bad.output
+
+
+def test_seed_offline_fails_cleanly_with_dns_reasons(
+    seed_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    def no_dns(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    result = invoke("archive", str(seed_file))
+    assert result.exit_code == 1
+    assert "3 links: 0 archived, 0 unchanged, 0 skipped, 3 failed (dns 3)" in result.stdout
+    assert result.stdout.count("dns: could not resolve host") == 3
+    assert "www.interfax.ru" in result.stdout
+
+
+@pytest.fixture
+def existing_db(tmp_path: Path, pages) -> Path:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    article = tmp_path / "a.txt"
+    article.write_text(f"See {urls['news']}.\n")
+    db = tmp_path / "keep" / "archive.db"
+    assert invoke("archive", str(article), "--allow-private", "--db", str(db)).exit_code == 0
+    return db
+
+
+def _fingerprint(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{tmp}/missing.txt"], "missing.txt"),
+        (["https://exa mple.com/x"], "exa mple.com"),
+        (["ftp://example.com/x"], "http"),
+    ],
+)
+def test_bad_sources_exit_2_and_leave_the_database_untouched(
+    existing_db: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    before = _fingerprint(existing_db)
+    result = invoke("archive", *[a.format(tmp=tmp_path) for a in args], "--db", str(existing_db))
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+    assert result.stderr.startswith("archiver: error:")
+    assert _fingerprint(existing_db) == before
+
+
+def test_not_a_database_exit_2_untouched(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("See https://example.com/x.\n")
+    notes = tmp_path / "notes.db"
+    notes.write_bytes(b"my precious notes\n" * 100)
+    before = _fingerprint(notes)
+    for cmd in (["archive", str(article)], ["status"], ["fsck"]):
+        result = invoke(*cmd, "--db", str(notes))
+        assert result.exit_code == 2, cmd
+        assert "not a SQLite database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _fingerprint(notes) == before
+    assert not (tmp_path / "notes.db-wal").exists()
+
+
+def test_unusable_database_paths_exit_2(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("See https://example.com/x.\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke("archive", str(article), "--db", str(blocker / "sub" / "a.db"))
+    assert result.exit_code == 2 and "cannot create the folder" in result.stderr
+    result = invoke("archive", str(article), "--db", str(tmp_path))
+    assert result.exit_code == 2 and "folder" in result.stderr
+    result = invoke("status", "--db", str(tmp_path / "none.db"))
+    assert result.exit_code == 2 and "no archive database" in result.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_env_var_selects_the_database(pages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    article = tmp_path / "a.txt"
+    article.write_text(f"See {urls['news']}.\n")
+    other = tmp_path / "env" / "x.db"
+    monkeypatch.setenv("ARCHIVER_DB", str(other))
+    assert invoke("archive", str(article), "--allow-private").exit_code == 0
+    assert other.exists()
+    assert json.loads(invoke("status", "--json").stdout)["snapshots"] == 1
+
+
+def test_help_documents_exit_codes_and_example() -> None:
+    for cmd in ("archive", "status", "fsck"):
+        out = invoke(cmd, "--help").stdout
+        assert "Example:" in out and f"archiver {cmd}" in out and "Exit codes" in out
