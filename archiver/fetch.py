@@ -26,7 +26,9 @@ Contract:
   owner calls ``result.body.discard()``). A body cut short (Content-Length not met,
   connection reset) is kept, ``truncated``, error ``truncated``. Each attempt has a
   total deadline (``config.deadline``) on top of the connect/read ``config.timeout``.
-- A 304 is a success with no body. Caller headers (``If-None-Match``...) are sent as given.
+- A 304 is a success with no body. Caller headers (``If-None-Match``...) are sent as given
+  (``Authorization`` and ``Cookie`` only to the first host). Cookies set during a fetch
+  are kept per host for that fetch only; the session's own cookie jar is not used.
 - The content type is sniffed when the header is missing or wrong; text is decoded
   by :mod:`archiver.encoding` (the raw bytes are kept; ``encoding`` and
   ``encoding_source`` record the decision).
@@ -35,7 +37,6 @@ Contract:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -53,6 +54,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import requests
 import urllib3.exceptions as u3exc
+from requests.cookies import RequestsCookieJar
 
 from archiver import encoding, sniff
 from archiver.config import FetchConfig
@@ -60,6 +62,7 @@ from archiver.errors import InvalidURLError
 from archiver.net import (
     ResolveError,
     Resolver,
+    SafeAdapter,
     blocked_reason,
     make_session,
     redact,
@@ -250,7 +253,6 @@ class _Fetcher:
         self.on_rate_limited = on_rate_limited
         self.robots_cache: dict[str, Any] = robots_cache if robots_cache is not None else {}
         self.robots_lock = threading.Lock()
-        self.active: dict[int, requests.Response] = {}
 
     # -- the whole fetch -------------------------------------------------------------------------
 
@@ -272,7 +274,11 @@ class _Fetcher:
                 previous.discard()
 
         policy = retrying(self.config.retries, sleep=self._sleep, before_sleep=before_sleep)
-        last: _Attempt = policy(attempt)
+        own_jar = session.cookies
+        try:
+            last: _Attempt = policy(attempt)
+        finally:
+            session.cookies = own_jar
         return self._result(url, last, attempts, self.clock() - started, fetched_at)
 
     def _sleep(self, seconds: float) -> None:
@@ -328,6 +334,9 @@ class _Fetcher:
         cfg = self.config
         deadline = self.clock() + cfg.deadline
         hops: list[Hop] = []
+        # Cookies live for one attempt, in one jar per host (scheme + name + port): a cookie
+        # set by one host is never sent to another, nor to a later fetch.
+        jars: dict[str, RequestsCookieJar] = {}
         seen = {urldefrag(url)[0]}
         current = url
         first_host = host_key(url)
@@ -371,6 +380,7 @@ class _Fetcher:
             hop_headers = headers if host_key(current) == first_host else {
                 k: v for k, v in headers.items() if k.lower() not in _CROSS_HOST_DROP
             }
+            session.cookies = jars.setdefault(host_key(current), RequestsCookieJar())
             try:
                 response = session.get(
                     current, headers=hop_headers, allow_redirects=False, stream=True, timeout=(timeout, timeout)
@@ -430,8 +440,6 @@ class _Fetcher:
             return _Attempt(**base, outcome=outcome)
         sink = _Sink(cfg.spill_bytes, cfg.max_bytes, encoding.DETECT_SAMPLE_BYTES)
         error: tuple[ErrorKind, str] | None = None
-        key = threading.get_ident()
-        self.active[key] = response
         try:
             while True:
                 if self.cancel is not None and self.cancel.is_set():
@@ -451,7 +459,6 @@ class _Fetcher:
         except (u3exc.HTTPError, OSError, requests.exceptions.RequestException) as exc:
             error = self._body_error(exc, host, timeout, sink.size)
         finally:
-            self.active.pop(key, None)
             response.close()
         body = sink.body()
         if error is None:
@@ -670,11 +677,15 @@ def _run(
             session = local.session = make_session(config.user_agent, resolver, pool_size=config.per_host)
             with sessions_lock:
                 sessions.append(session)
-        session.cookies.clear()  # cookies never outlive one fetch, so they never cross hosts or links
         try:
-            return fetcher.fetch(url, session, headers_for(url) if headers_for else None)
+            result = fetcher.fetch(url, session, headers_for(url) if headers_for else None)
         except Cancelled:
             return None
+        if cancel.is_set():  # nobody will consume it
+            if result.body is not None:
+                result.body.discard()
+            return None
+        return result
 
     results: queue.Queue[Any] = queue.Queue()
     workers = max(1, config.workers)
@@ -747,9 +758,12 @@ def _run(
     finally:
         if not finished:
             cancel.set()
-            for response in list(fetcher.active.values()):
-                with contextlib.suppress(Exception):
-                    response.raw.shutdown()
+            with sessions_lock:
+                live = list(sessions)
+            for session in live:  # unblock workers waiting on the network
+                for adapter in set(session.adapters.values()):
+                    if isinstance(adapter, SafeAdapter):
+                        adapter.abort()
         dispatcher.join()
         executor.shutdown(wait=True, cancel_futures=True)
         if not finished:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -156,10 +158,12 @@ class _PinnedConnectionMixin:
         last: OSError | None = None
         for address in addresses:
             try:
-                return u3connection.connection.create_connection(
+                sock = u3connection.connection.create_connection(
                     (address, self.port), self.timeout, source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
+                self.adapter.track(sock)
+                return sock
             except TimeoutError as exc:
                 raise ConnectTimeoutError(
                     self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
@@ -180,7 +184,23 @@ class SafeAdapter(HTTPAdapter):
     def __init__(self, resolver: Resolver = system_resolver, **kwargs: object) -> None:
         self.resolver = resolver
         self._pins: dict[tuple[str, int], list[str]] = {}
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._sockets_lock = threading.Lock()
         super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def track(self, sock: socket.socket) -> None:
+        with self._sockets_lock:
+            self._sockets.add(sock)
+
+    def abort(self) -> None:
+        """Shut down every open connection (from any thread): blocked reads fail at once. For cancellation."""
+        with self._sockets_lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def pin(self, host: str, port: int, addresses: list[str]) -> None:
         self._pins[(host.lower().strip("[]"), port)] = list(addresses)

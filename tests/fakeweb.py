@@ -249,7 +249,7 @@ class FakeWeb:
     def start(self) -> FakeWeb:
         for host_no in range(self.hosts):
             server = _Server(self, host_no)
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
             thread.start()
             self._servers.append(server)
             self._threads.append(thread)
