@@ -57,25 +57,26 @@ _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 # Finding the link and the snapshot
 
 
-def _candidates(url: str) -> list[str]:
-    out: list[str] = []
-    try:
-        from archiver.urls import canonicalize
-
-        out.append(canonicalize(url.strip()))
-    except InvalidURLError:
-        pass
-    out.append(url)
-    out.append(url.strip())
-    return list(dict.fromkeys(out))
-
-
 def resolve_link(store: Any, url: str) -> tuple[int, str]:
-    """``(link_id, canonical url)`` of the stored link a raw URL stands for. Raises :class:`NotFoundError`."""
-    found = queries.link_id(queries.database_of(store), _candidates(url))
-    if found is None:
-        raise NotFoundError("nothing archived for this URL", target=url)
-    return found
+    """``(link_id, canonical url)`` of the stored link a raw URL stands for.
+
+    Raises :class:`NotFoundError` when nothing is archived for it, or
+    :class:`InvalidURLError` when it is no http(s) URL and not stored as given either.
+    """
+    from archiver.urls import canonicalize
+
+    candidates = [url, url.strip()]
+    invalid: InvalidURLError | None = None
+    try:
+        candidates.insert(0, canonicalize(url.strip()))
+    except InvalidURLError as exc:
+        invalid = exc
+    found = queries.link_id(queries.database_of(store), list(dict.fromkeys(candidates)))
+    if found is not None:
+        return found
+    if invalid is not None:
+        raise invalid
+    raise NotFoundError("nothing archived for this URL", target=url)
 
 
 def select_snapshot(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -114,7 +115,7 @@ def show_command(
                 output.write_bytes(data)
                 click.echo(f"wrote {len(data):,} bytes to {output}", err=True)
             else:
-                stream = click.get_binary_stream("stdout")
+                stream = sys.stdout.buffer  # click.get_binary_stream is deprecated in click 8.5
                 stream.write(data)
                 stream.flush()
         elif mode == "html":

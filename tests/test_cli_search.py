@@ -1,0 +1,122 @@
+"""``archiver search`` through CliRunner, on a fake-web archive, with the network off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from search_archive import Archive, build_archive
+
+from archiver.cli import main
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build_archive(tmp_path_factory.mktemp("cli-search"))
+
+
+def run(archive: Archive, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, ["search", *args, "--db", str(archive.db)], env=env)
+
+
+def hits(result: Result) -> list[dict]:  # type: ignore[type-arg]
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_human_output(archive: Archive, no_network: None) -> None:
+    result = run(archive, "U.S.", "sanctions")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "1. New U.S. sanctions on steel exports" in out
+    assert archive.urls["sanctions"] in out
+    assert "captured 2025-03-01 09:00 UTC" in out
+    assert "U.S. sanctions announced" in out
+    assert "[[" not in out  # markers are for JSON; a terminal gets bold
+
+
+def test_matches_are_bold_on_a_terminal(archive: Archive, no_network: None) -> None:
+    result = run(archive, "zeppelin", "--all-snapshots", env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert result.exit_code == 0, result.output
+    assert "\x1b[1mzeppelin\x1b[0m" in result.stdout
+
+
+def test_json_lines(archive: Archive, no_network: None) -> None:
+    rows = hits(run(archive, "steel", "--json"))
+    assert [r["url"] for r in rows] == [archive.urls["sanctions"], archive.urls["cafe"]]
+    for row in rows:
+        assert {"url", "title", "snippet", "score", "snapshot_id", "captured_at"} <= set(row)
+    assert rows[0]["score"] > rows[1]["score"]
+    assert "[[steel]]" in rows[0]["snippet"]
+    assert rows[0]["captured_at"] == "2025-03-01T09:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["naive"], "cafe"),
+        (["санкции"], "ru"),
+        (["санкц*"], "ru"),
+        (['"co-operation between"'], "sanctions"),
+        (["Russia's"], "sanctions"),
+        (["lighthouse", "OR", "nothing"], "notes"),
+    ],
+)
+def test_queries(archive: Archive, no_network: None, args: list[str], expected: str) -> None:
+    assert [r["url"] for r in hits(run(archive, *args, "--json"))] == [archive.urls[expected]]
+
+
+def test_filters(archive: Archive, no_network: None) -> None:
+    def found(*args: str) -> list[str]:
+        return [r["url"] for r in hits(run(archive, "steel", "--json", *args))]
+
+    assert found("--domain", "www.example.org") == [archive.urls["cafe"]]
+    assert found("--domain", "example.org", "--limit", "1") == [archive.urls["sanctions"]]
+    assert found("--source", str(archive.article)) == [archive.urls["sanctions"]]
+    assert found("--until", "2025-01-31") == [archive.urls["sanctions"]]
+    assert found("--since", "2025-02-16") == [archive.urls["sanctions"]]
+    assert found("--since", "2025-02-01", "--until", "2025-02-28") == [archive.urls["cafe"]]
+    assert found("--domain", "nowhere.test") == []
+    assert len(hits(run(archive, "steel", "exporters", "--json", "--all-snapshots"))) == 2
+
+
+def test_no_matches(archive: Archive, no_network: None) -> None:
+    result = run(archive, "xylophone")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "No matches" in result.stderr
+
+
+@pytest.mark.parametrize("query", ['"unclosed', "steel AND", "NOT steel", "(steel", "..."])
+def test_broken_query_exit_2_with_hint(archive: Archive, no_network: None, query: str) -> None:
+    result = run(archive, query)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("archiver: error:")
+    assert "hint:" in lines[0]
+
+
+def test_bad_options(archive: Archive, no_network: None) -> None:
+    bad_date = run(archive, "steel", "--since", "yesterday-ish")
+    assert bad_date.exit_code == 2 and "30d" in bad_date.stderr
+    assert run(archive, "steel", "--limit", "0").exit_code == 2
+    unknown = run(archive, "steel", "--source", "no-such-article.md")
+    assert unknown.exit_code == 1 and "no archived article" in unknown.stderr
+    assert run(archive, "steel", "--domain", "not a host").exit_code == 2
+
+
+def test_missing_database_is_a_clean_error(tmp_path: Path, no_network: None) -> None:
+    missing = tmp_path / "none.db"
+    result = CliRunner().invoke(main, ["search", "steel", "--db", str(missing)])
+    assert result.exit_code == 2
+    assert "no archive database" in result.stderr
+    assert not missing.exists()
+
+
+def test_db_from_environment(archive: Archive, monkeypatch: pytest.MonkeyPatch, no_network: None) -> None:
+    monkeypatch.setenv("ARCHIVER_DB", str(archive.db))
+    result = CliRunner().invoke(main, ["search", "naive", "--json"])
+    assert [json.loads(line)["url"] for line in result.stdout.splitlines()] == [archive.urls["cafe"]]

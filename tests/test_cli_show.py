@@ -1,0 +1,174 @@
+"""``archiver show``, ``open``, ``history`` and ``diff`` through CliRunner, with the network off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lxml.html
+import pytest
+from click.testing import CliRunner, Result
+from search_archive import Archive, build_archive
+
+from archiver.cli import main
+from archiver.show import OFFLINE_CSP
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build_archive(tmp_path_factory.mktemp("cli-show"))
+
+
+def run(archive: Archive, *args: str) -> Result:
+    return CliRunner().invoke(main, [*args, "--db", str(archive.db)])
+
+
+# ---------------------------------------------------------------------------
+# show
+
+
+def test_show_metadata_and_text(archive: Archive, no_network: None) -> None:
+    result = run(archive, "show", archive.raw_urls["sanctions"] + "?utm_source=x#top")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"URL:          {archive.urls['sanctions']}" in out
+    assert f"(snapshot {archive.snapshots['sanctions@v2']})" in out
+    assert "HTTP status:  200" in out
+    assert "Title:        New U.S. sanctions on steel exports" in out
+    assert "hovercraft" in out and "zeppelin" not in out
+
+
+def test_show_text_only(archive: Archive, no_network: None) -> None:
+    result = run(archive, "show", archive.urls["sanctions"], "--text")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("New U.S. sanctions on steel exports\n")
+    assert "HTTP status" not in result.stdout
+
+
+def test_show_old_snapshot_by_date_and_by_id(archive: Archive, no_network: None) -> None:
+    by_date = run(archive, "show", archive.urls["sanctions"], "--at", "2025-02-01", "--text")
+    assert by_date.exit_code == 0 and "zeppelin" in by_date.stdout and "hovercraft" not in by_date.stdout
+    by_id = run(archive, "show", "--snapshot", str(archive.snapshots["sanctions@v1"]), "--json")
+    assert json.loads(by_id.stdout)["text"] == json.loads(
+        run(archive, "show", archive.urls["sanctions"], "--at", "2025-01-10", "--json").stdout
+    )["text"]
+
+
+def test_show_json(archive: Archive, no_network: None) -> None:
+    result = run(archive, "show", archive.urls["ru"], "--json")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    obj = json.loads(lines[0])
+    assert {"url", "final_url", "captured_at", "http_status", "title", "text", "sha256", "snapshot_id"} <= set(obj)
+    assert obj["title"] == "Новости: санкции и сотрудничество"
+    assert obj["http_status"] == 200 and obj["snapshot_id"] == archive.snapshots["ru"]
+    assert obj["captured_at"] == "2025-02-15T09:00:00+00:00"
+    assert obj["encoding"] == "cp1251"
+
+
+def test_show_raw_bytes_exact(archive: Archive, no_network: None, tmp_path: Path) -> None:
+    result = run(archive, "show", archive.urls["ru"], "--raw")
+    assert result.exit_code == 0
+    assert result.stdout_bytes == archive.bodies["ru"]
+    target = tmp_path / "ru.html"
+    written = run(archive, "show", archive.urls["ru"], "--raw", "-o", str(target))
+    assert written.exit_code == 0 and written.stdout == ""
+    assert target.read_bytes() == archive.bodies["ru"]
+
+
+def test_show_html_and_headers(archive: Archive, no_network: None) -> None:
+    html = run(archive, "show", archive.urls["ru"], "--html")
+    assert html.exit_code == 0 and "<title>Новости: санкции и сотрудничество</title>" in html.stdout
+    headers = run(archive, "show", archive.urls["ru"], "--headers")
+    assert headers.exit_code == 0
+    assert headers.stdout.startswith("HTTP 200\n")
+    assert "text/html; charset=windows-1251" in headers.stdout
+
+
+def test_show_not_found_exit_1(archive: Archive, no_network: None) -> None:
+    unknown = run(archive, "show", "https://never.example/page")
+    assert unknown.exit_code == 1 and "nothing archived for this URL" in unknown.stderr
+    failed = run(archive, "show", archive.urls["gone"])
+    assert failed.exit_code == 1 and "failed capture" in failed.stderr
+    too_early = run(archive, "show", archive.urls["sanctions"], "--at", "2024-12-31")
+    assert too_early.exit_code == 1 and "first was captured" in too_early.stderr
+
+
+def test_show_usage_errors(archive: Archive, no_network: None) -> None:
+    assert run(archive, "show").exit_code == 2
+    assert run(archive, "show", archive.urls["ru"], "-o", "x.html").exit_code == 2
+    assert run(archive, "show", archive.urls["ru"], "--raw", "--json").exit_code == 2
+    assert run(archive, "show", archive.urls["ru"], "--at", "soon").exit_code == 2
+    bad_url = run(archive, "show", "ftp://example.com/x")
+    assert bad_url.exit_code == 2 and "Traceback" not in bad_url.output
+
+
+# ---------------------------------------------------------------------------
+# open
+
+
+def test_open_writes_a_safe_offline_copy(archive: Archive, no_network: None) -> None:
+    result = run(archive, "open", archive.urls["sanctions"], "--at", "2025-01-31")
+    assert result.exit_code == 0, result.output
+    path = Path(result.stdout.strip())
+    try:
+        html = path.read_text(encoding="utf-8")
+    finally:
+        path.unlink()
+    doc = lxml.html.document_fromstring(html)
+    assert doc.find("head")[0].get("content") == OFFLINE_CSP
+    assert doc.xpath("//script") == [] and "<script" not in html
+    assert "zeppelin" in html
+
+
+def test_open_json_output_and_live_resources(archive: Archive, no_network: None, tmp_path: Path) -> None:
+    target = tmp_path / "copy.html"
+    result = run(archive, "open", archive.urls["sanctions"], "-o", str(target), "--live-resources", "--json")
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.stdout)
+    assert obj["path"] == str(target) and obj["live_resources"] is True
+    assert obj["snapshot_id"] == archive.snapshots["sanctions@v2"]
+    html = target.read_text(encoding="utf-8")
+    assert "default-src 'none'" not in html and "<script" not in html
+
+
+def test_open_not_found(archive: Archive, no_network: None) -> None:
+    assert run(archive, "open", "https://never.example/").exit_code == 1
+
+
+# ---------------------------------------------------------------------------
+# history and diff
+
+
+def test_history(archive: Archive, no_network: None) -> None:
+    result = run(archive, "history", archive.raw_urls["sanctions"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == archive.urls["sanctions"]
+    assert lines[1].startswith("2025-01-10 09:00:00  snapshot 1")
+    assert lines[2].startswith("2025-02-15 09:00:00  check") and "drifted" in lines[2] and "similarity 0.61" in lines[2]
+    assert lines[3].startswith("2025-03-01 09:00:00  snapshot 2")
+    rows = [json.loads(line) for line in run(archive, "history", archive.urls["gone"], "--json").stdout.splitlines()]
+    assert [(r["kind"], r["status"], r["http_status"]) for r in rows] == [
+        ("snapshot", "http_error", 503), ("snapshot", "http_error", 404)
+    ]
+    assert run(archive, "history", "https://never.example/").exit_code == 1
+
+
+def test_diff(archive: Archive, no_network: None) -> None:
+    result = run(archive, "diff", archive.urls["sanctions"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "similarity 0." in out
+    assert any(line.startswith("-") and "zeppelin" in line for line in out.splitlines())
+    assert any(line.startswith("+") and "hovercraft" in line for line in out.splitlines())
+    obj = json.loads(run(archive, "diff", archive.urls["sanctions"], "--json").stdout)
+    assert obj["from"]["snapshot_id"] == archive.snapshots["sanctions@v1"]
+    assert obj["to"]["snapshot_id"] == archive.snapshots["sanctions@v2"]
+    assert 0 < obj["similarity"] < 1 and obj["identical"] is False and "+A hovercraft" in obj["diff"]
+    v1 = str(archive.snapshots["sanctions@v1"])
+    same = json.loads(run(archive, "diff", archive.urls["sanctions"], "--from", v1, "--to", v1, "--json").stdout)
+    assert same["identical"] is True and same["similarity"] == 1.0
+    wrong = run(archive, "diff", archive.urls["sanctions"], "--from", str(archive.snapshots["cafe"]))
+    assert wrong.exit_code == 1
