@@ -243,3 +243,41 @@ def test_html_article_paragraphs(archive: Path) -> None:
     assert (q.status, q.scope, q.url) == (QuoteStatus.FOUND, Scope.PARAGRAPH, "https://news.example/interfax")
     assert q.cited_nearby == ("https://news.example/interfax",)
     assert result.notes  # this article version was never recorded
+
+
+def test_end_to_end_through_the_pipeline_on_the_fake_web(
+    fakeweb: object, db_path: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Archive the fixture article's links from the fake web, then verify with the network off."""
+    from verify_archive import SNAPSHOTS, snapshot_text
+
+    from archiver.config import FetchConfig
+    from archiver.pipeline import archive, prepare_sources
+
+    web = fakeweb
+    text = ARTICLE.read_text(encoding="utf-8")
+    for url in SNAPSHOTS:
+        title, body = snapshot_text(url)
+        paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+        filler = "<p>" + "This paragraph gives the extractor enough text to work with. " * 6 + "</p>"
+        page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paragraphs}{filler}"
+        local = web.add("/" + url.split("://", 1)[1], body=page + "</article></body></html>")  # type: ignore[attr-defined]
+        text = text.replace(url, local)
+    path = tmp_path / "article.md"
+    path.write_text(text, encoding="utf-8")
+
+    prepared = prepare_sources([str(path)], harvest=lambda spec: article_harvest(Path(spec)))
+    report = archive(prepared, store=db_path, config=FetchConfig(allow_private=True, retries=0, timeout=5))
+    assert report.counts()["archived"] >= 5
+
+    request.getfixturevalue("no_network")  # from here on, any connection attempt fails
+    with Store.open(db_path, create=False) as store:
+        harvest = article_harvest(path)
+        article = Article(harvest.source.locator, SourceFormat.MARKDOWN, harvest.text, harvest.citations, True)
+        result = verify_article(store, article)
+    statuses = {" ".join(q.quote.split()[:2]): (q.status, q.scope) for q in result.quotes}
+    assert statuses["The third"] == (QuoteStatus.FOUND, Scope.PARAGRAPH)
+    assert statuses["It’s too"] == (QuoteStatus.FOUND, Scope.PARAGRAPH)
+    assert statuses["Our delegation"] == (QuoteStatus.FOUND, Scope.ARTICLE)
+    assert statuses["we will"][0] is QuoteStatus.APPROXIMATE
+    assert statuses["the negotiations"][0] is QuoteStatus.NOT_FOUND

@@ -32,6 +32,9 @@ def _render_quote(q: QuoteCheck) -> None:
             + " found only in a source cited elsewhere in the article, not in "
             + ", ".join(q.cited_nearby)
         )
+    elif q.scope == "article":
+        # no link is cited next to the quotation (e.g. sources listed at the end): nothing to contradict
+        click.echo("              found in a source cited elsewhere in the article (no link is cited next to it)")
     if q.status is QuoteStatus.APPROXIMATE:
         click.echo(f"              passage: “{_short(q.passage or '', 200)}”")
 
