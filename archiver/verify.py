@@ -4,7 +4,13 @@ Contract of :func:`verify` (reads the store, never the network):
 
 * The article is read as it is *now*: a file (or ``-``) is harvested again, so an edited
   article is checked as edited. An article given by URL is not fetched: the latest
-  version recorded in the store is used, with its recorded citations.
+  version recorded in the store is used, with its recorded citations (a URL never
+  archived is a :class:`~archiver.errors.SourceError`, exit 2).
+* A file whose path is not a recorded source (moved, renamed, never archived) is still
+  checked, since citations are looked up by canonical URL, and ``notes`` says so; but when
+  none of the links it cites has an archived copy there is nothing to check against, and
+  :func:`verify` raises :class:`~archiver.errors.SourceError` (exit 2) telling the writer to
+  run ``archiver archive`` first (unless ``anywhere``).
 * For each citation: whether a good snapshot of its link is archived (the latest one:
   id, capture time, sha256, title) and the last class ``archiver check`` gave it.
 * For each quotation (:mod:`archiver.quotes`: at least six words between quotation marks)
