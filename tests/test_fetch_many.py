@@ -1,0 +1,216 @@
+"""fetch_many: results as they complete, global and per-host limits, independent hosts, 429 slow-down, cancellation."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+from collections import defaultdict
+
+import pytest
+from fakeweb import FakeWeb, Reply, Request
+
+import archiver.fetch as fetch_mod
+from archiver.config import FetchConfig
+from archiver.errors import InvalidURLError
+from archiver.fetch import HostPacer, fetch_many
+from archiver.types import FetchResult
+
+
+def cfg(**changes: object) -> FetchConfig:
+    return dataclasses.replace(FetchConfig(allow_private=True, timeout=5.0, deadline=10.0), **changes)
+
+
+class Concurrency:
+    """A fake-web handler that records how many requests each host serves at once."""
+
+    def __init__(self, hold: float = 0.03) -> None:
+        self.hold = hold
+        self.lock = threading.Lock()
+        self.active: defaultdict[str, int] = defaultdict(int)
+        self.peak: defaultdict[str, int] = defaultdict(int)
+        self.total = 0
+        self.peak_total = 0
+        self.release = threading.Event()
+
+    def handler(self, host: str) -> object:
+        def handle(req: Request, n: int) -> Reply:
+            with self.lock:
+                self.active[host] += 1
+                self.total += 1
+                self.peak[host] = max(self.peak[host], self.active[host])
+                self.peak_total = max(self.peak_total, self.total)
+            self.release.wait(self.hold)
+            with self.lock:
+                self.active[host] -= 1
+                self.total -= 1
+            return Reply(body=f"<p>{req.path}</p>")
+
+        return handle
+
+
+def test_every_url_fetched_once_and_all_results_yielded() -> None:
+    with FakeWeb(hosts=3) as web:
+        urls = [web.add(f"/p{i}", f"<p>{i}</p>", host=h) for h in range(3) for i in range(5)]
+        results = list(fetch_many(urls, config=cfg()))
+        assert sorted(r.url for r in results) == sorted(urls)
+        assert all(r.ok for r in results)
+        assert web.total() == 15
+        assert all(web.count(f"/p{i}", host=h) == 1 for h in range(3) for i in range(5))
+
+
+def test_per_host_and_global_limits_hold() -> None:
+    probe = Concurrency()
+    with FakeWeb(hosts=4) as web:
+        urls = [web.route(f"/p{i}", probe.handler(str(h)), host=h) for h in range(4) for i in range(6)]
+        results = list(fetch_many(urls, config=cfg(workers=5, per_host=2)))
+    assert len(results) == 24 and all(r.ok for r in results)
+    assert max(probe.peak.values()) <= 2
+    assert max(probe.peak.values()) == 2  # the limit is used, not just respected
+    assert probe.peak_total <= 5
+
+
+def test_per_host_one() -> None:
+    probe = Concurrency()
+    with FakeWeb(hosts=2) as web:
+        urls = [web.route(f"/p{i}", probe.handler(str(h)), host=h) for h in range(2) for i in range(4)]
+        list(fetch_many(urls, config=cfg(per_host=1)))
+    assert max(probe.peak.values()) == 1
+
+
+def test_results_come_as_they_complete_and_a_slow_host_holds_nobody() -> None:
+    with FakeWeb(hosts=2) as web:
+        slow = [web.add(f"/slow{i}", "slow", host=0, latency=0.4) for i in range(4)]
+        fast = [web.add(f"/fast{i}", "fast", host=1) for i in range(10)]
+        # The slow host's URLs come first; with 3 workers and 2 per host, the third worker
+        # must serve the fast host instead of waiting for a slow slot.
+        order = [r.url for r in fetch_many(slow + fast, config=cfg(workers=3, per_host=2))]
+    assert set(order[:10]) == set(fast)
+    assert set(order[10:]) == set(slow)
+
+
+def test_headers_for_and_on_result() -> None:
+    seen: list[FetchResult] = []
+    with FakeWeb() as web:
+        urls = [web.conditional("/c", etag='"v1"'), web.add("/d", "plain")]
+        headers = {urls[0]: {"If-None-Match": '"v1"'}}
+        results = list(fetch_many(urls, config=cfg(), headers_for=headers.get, on_result=seen.append))
+        assert web.last("/c").headers["if-none-match"] == '"v1"'
+        assert "if-none-match" not in web.last("/d").headers
+    assert [r.url for r in seen] == [r.url for r in results]
+    by_url = {r.url: r for r in results}
+    assert by_url[urls[0]].status == 304 and by_url[urls[1]].status == 200
+
+
+def test_invalid_url_raises_before_anything_is_fetched() -> None:
+    with FakeWeb() as web:
+        url = web.add("/a", "x")
+        with pytest.raises(InvalidURLError):
+            fetch_many([url, "ftp://example.org/file"], config=cfg())
+        assert web.total() == 0
+
+
+def test_empty_input() -> None:
+    assert list(fetch_many([], config=cfg())) == []
+
+
+def test_429_penalizes_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, float | None]] = []
+    original = HostPacer.penalize
+
+    def spy(self: HostPacer, host: str, now: float, retry_after: float | None) -> None:
+        calls.append((host, retry_after))
+        original(self, host, now, retry_after)
+
+    monkeypatch.setattr(HostPacer, "penalize", spy)
+    with FakeWeb() as web:
+        url = web.rate_limited("/rl", retry_after="0", times=1)
+        results = list(fetch_many([url], config=cfg(), sleep=lambda s: None))
+    assert results[0].ok
+    assert calls == [(f"http://127.0.0.1:{web.port()}", 0.0)]
+
+
+class TestHostPacer:
+    def test_slots(self) -> None:
+        pacer = HostPacer(per_host=2, delay=0.0, max_delay=60)
+        assert pacer.ready_at("h", 0.0) == 0.0
+        pacer.start("h", 0.0)
+        pacer.start("h", 0.0)
+        assert pacer.ready_at("h", 0.0) is None
+        assert pacer.ready_at("other", 0.0) == 0.0  # hosts are independent
+        pacer.finish("h")
+        assert pacer.ready_at("h", 0.0) == 0.0
+
+    def test_min_delay_between_starts(self) -> None:
+        pacer = HostPacer(per_host=4, delay=0.5, max_delay=60)
+        pacer.start("h", 10.0)
+        assert pacer.ready_at("h", 10.1) == 10.5
+        pacer.start("h", 10.5)
+        assert pacer.ready_at("h", 10.6) == 11.0
+
+    def test_429_slows_every_later_request(self) -> None:
+        pacer = HostPacer(per_host=2, delay=0.0, max_delay=60)
+        pacer.start("h", 0.0)
+        pacer.penalize("h", 0.0, retry_after=5.0)
+        pacer.finish("h")
+        assert pacer.ready_at("h", 1.0) == 5.0  # nothing before Retry-After
+        assert pacer.delay_of("h") == 1.0  # spacing after that
+        pacer.start("h", 5.0)
+        assert pacer.ready_at("h", 5.0) is None  # one slot only from now on
+        pacer.finish("h")
+        assert pacer.ready_at("h", 5.1) == 6.0
+        pacer.penalize("h", 6.0, None)
+        assert pacer.delay_of("h") == 2.0  # doubles with every 429
+        assert pacer.ready_at("other", 1.0) == 1.0
+
+    def test_penalty_capped(self) -> None:
+        pacer = HostPacer(per_host=2, delay=0.0, max_delay=3.0)
+        for _ in range(5):
+            pacer.penalize("h", 0.0, 100.0)
+        assert pacer.delay_of("h") == 3.0
+        assert pacer.ready_at("h", 0.0) == 3.0
+
+
+def _fetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(("archiver-fetch", "archiver-dispatch"))]
+
+
+def test_closing_the_generator_cancels_the_run() -> None:
+    with FakeWeb() as web:
+        urls = [web.add("/first", "x")] + [web.add(f"/p{i}", "x", latency=0.2) for i in range(30)]
+        gen = fetch_many(urls, config=cfg(workers=2, per_host=2))
+        with contextlib.closing(gen):
+            first = next(gen)
+        assert first.ok
+        assert web.total() < 10
+        assert _fetch_threads() == []
+
+
+def test_keyboard_interrupt_cancels_and_aborts_hanging_downloads() -> None:
+    def interrupt(result: FetchResult) -> None:
+        raise KeyboardInterrupt
+
+    with FakeWeb() as web:
+        urls = [web.hang("/h1"), web.hang("/h2"), web.add("/ok", "x")]
+        # A 30 s read timeout: only the cancellation can end the hanging downloads quickly.
+        with pytest.raises(KeyboardInterrupt):
+            list(fetch_many(urls, config=cfg(workers=3, per_host=3, timeout=30, deadline=60), on_result=interrupt))
+        assert _fetch_threads() == []
+        assert web.count("/ok") == 1
+
+
+def test_workers_get_their_own_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[object] = []
+    real = fetch_mod.make_session
+
+    def counting(*args: object, **kwargs: object) -> object:
+        session = real(*args, **kwargs)
+        made.append(session)
+        return session
+
+    monkeypatch.setattr(fetch_mod, "make_session", counting)
+    with FakeWeb() as web:
+        urls = [web.add(f"/p{i}", "x") for i in range(12)]
+        list(fetch_many(urls, config=cfg(workers=2, per_host=2)))
+        assert web.total() == 12
+    assert 1 <= len(made) <= 2  # one per worker thread, reused across URLs
