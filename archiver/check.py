@@ -1,0 +1,630 @@
+"""``archiver check``: what a reader clicking each cited link finds today, compared with the archive.
+
+Two parts:
+
+- :func:`classify` is a pure function from what one re-visit saw (a
+  :class:`~archiver.types.FetchResult`, the extracted text of its body, the link's latest
+  good :class:`~archiver.types.Snapshot`, and optionally a :class:`~archiver.soft404.Probe`)
+  to a :class:`~archiver.types.CheckResult` whose ``status`` is one :class:`LinkStatus`.
+  The rules, in order:
+
+  1. A fetch failure maps by kind (:data:`ERROR_CLASS`): ``dns`` (the name does not exist)
+     and ``refused`` -> ``dead``; ``robots``, ``rate_limited`` (429 beyond the Retry-After
+     cap) -> ``blocked``; timeouts, resets, TLS, cut or over-large bodies, redirect loops
+     and too many redirects, refused private addresses -> ``error``.
+  2. An HTTP answer: 404, 410, 451 -> ``dead``; 401, 403, 407, 429 and any bot wall or
+     challenge page (whatever its status) -> ``blocked``, never ``dead``; 5xx and other
+     statuses -> ``error``, with the reason.
+  3. 304 to a conditional request -> ``ok`` (no body was downloaded), or ``moved`` when
+     it was reached through a redirect to a new URL.
+  4. 2xx: a bot wall -> ``blocked``; a deep URL now ending on a home, landing, error or
+     parent page -> ``soft404``; a title or short text saying "not found" (EN, RU, DE, FR,
+     ES) -> ``soft404``. Otherwise the main text is compared with the snapshot's
+     (:func:`archiver.drift.similarity`; identical bodies score 1 without extraction):
+     at or above the threshold -> ``ok`` (an http -> https upgrade or a trailing-slash
+     change of the same URL is ``ok`` with a note) or ``moved`` (the final URL changed;
+     the new URL is reported); below it -> ``drifted``, unless the probe says the host
+     answers a random missing sibling with this same page -> ``soft404``. With no good
+     snapshot to compare with, a 2xx page is ``ok`` (the detail says so) unless a
+     detector or the probe fires.
+
+- :func:`check` is the runner: it selects links (all, given ones, those of a source,
+  those whose last class is in ``statuses``), re-visits them with
+  :func:`archiver.fetch.fetch_many` (its concurrency, politeness and retries), sending
+  ``If-None-Match`` / ``If-Modified-Since`` from the snapshot's ``ETag`` /
+  ``Last-Modified``, extracts changed bodies in a process pool, probes a random sibling
+  URL only for pages that did not match their snapshot (or had none), one probe per
+  host and pattern per run, records every verdict in ``checks`` (append-only: a check
+  never touches a snapshot) and yields it with its streak and since. With ``capture``,
+  an ``ok``, ``moved`` or ``drifted`` page whose body changed is added as a new snapshot
+  (never replacing the old one). :func:`check_offline` makes no request: the last known
+  class of each link, ``unchecked`` for links never checked.
+- :func:`counts_as_failure` is the ``--fail-on`` / ``--confirm`` / ``--confirm-span`` rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http
+import logging
+import queue
+import random
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from archiver.config import FetchConfig
+from archiver.drift import DEFAULT_DRIFT_THRESHOLD, similarity
+from archiver.errors import ArchiverError, NotFoundError
+from archiver.extract import extract_result, job_for
+from archiver.soft404 import (
+    HEAD_BYTES,
+    Probe,
+    bot_wall,
+    landing_redirect,
+    not_found_wording,
+    probe_matches,
+    probe_pattern,
+    probe_url,
+    visible_text,
+)
+from archiver.store import checks as checks_sql
+from archiver.store.core import Store
+from archiver.types import CheckResult, ErrorKind, Extracted, FetchResult, LinkStatus, Snapshot
+
+__all__ = [
+    "DEFAULT_FAIL_ON",
+    "ERROR_CLASS",
+    "check",
+    "check_offline",
+    "classify",
+    "conditional_headers",
+    "counts_as_failure",
+    "needs_probe",
+    "select_links",
+    "summarize",
+]
+
+log = logging.getLogger(__name__)
+
+#: The classes ``--fail-on`` counts by default.
+DEFAULT_FAIL_ON: frozenset[LinkStatus] = frozenset({LinkStatus.DEAD, LinkStatus.SOFT404})
+
+#: How a fetch that got no usable answer maps onto a class (``http_error`` is decided by status).
+ERROR_CLASS: Mapping[ErrorKind, LinkStatus] = {
+    ErrorKind.DNS: LinkStatus.DEAD,
+    ErrorKind.REFUSED: LinkStatus.DEAD,
+    ErrorKind.ROBOTS: LinkStatus.BLOCKED,
+    ErrorKind.RATE_LIMITED: LinkStatus.BLOCKED,
+    ErrorKind.TIMEOUT: LinkStatus.ERROR,
+    ErrorKind.RESET: LinkStatus.ERROR,
+    ErrorKind.TLS: LinkStatus.ERROR,
+    ErrorKind.TRUNCATED: LinkStatus.ERROR,
+    ErrorKind.TOO_LARGE: LinkStatus.ERROR,
+    ErrorKind.REDIRECT_LOOP: LinkStatus.ERROR,
+    ErrorKind.TOO_MANY_REDIRECTS: LinkStatus.ERROR,
+    ErrorKind.BLOCKED_PRIVATE: LinkStatus.ERROR,
+}
+DEAD_STATUSES = frozenset({404, 410, 451})
+BLOCKED_STATUSES = frozenset({401, 403, 407, 429})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _phrase(code: int) -> str:
+    try:
+        return f"http {code} {http.HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"http {code}"
+
+
+def _head(result: FetchResult) -> str | None:
+    """The first bytes of the body decoded, for the markup detectors."""
+    body = result.body
+    if body is None or body.size == 0:
+        return None
+    try:
+        with body.open() as fh:
+            data = fh.read(HEAD_BYTES)
+    except OSError:
+        return None
+    return data.decode(result.encoding or "utf-8", errors="replace")
+
+
+def _strip(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def url_change(before: str | None, after: str | None) -> str | None:
+    """How ``after`` differs from ``before``: ``None`` (same), ``"https"`` (an http -> https
+    upgrade of the same URL), ``"slash"`` (only a trailing slash) or ``"moved"``."""
+    a, b = _strip(before), _strip(after)
+    if a is None or b is None or a == b:
+        return None
+    pa, pb = urlsplit(a), urlsplit(b)
+    host_a = (pa.hostname or "", pa.port or (443 if pa.scheme == "https" else 80))
+    host_b = (pb.hostname or "", pb.port or (443 if pb.scheme == "https" else 80))
+    if pa.scheme == "http" and pb.scheme == "https" and pa.hostname == pb.hostname and pa.path == pb.path \
+            and pa.query == pb.query and (pa.port in (None, 80) and pb.port in (None, 443) or pa.port == pb.port):
+        return "https"
+    if host_a == host_b and pa.scheme == pb.scheme and pa.query == pb.query \
+            and pa.path.rstrip("/") == pb.path.rstrip("/"):
+        return "slash"
+    return "moved"
+
+
+def _compare(snapshot: Snapshot | None, result: FetchResult, extracted: Extracted | None) -> float | None:
+    """Similarity of today's main text with the snapshot's; ``None`` when nothing can be compared."""
+    if snapshot is None:
+        return None
+    body_sha = result.body.sha256 if result.body is not None else None
+    if body_sha is not None and body_sha == snapshot.sha256:
+        return 1.0
+    old, new = snapshot.text, extracted.text if extracted else None
+    if old and not new:  # extraction found nothing today: fall back on the visible text of the page
+        new = visible_text(_head(result)) or None
+    if not old and not new:
+        return None
+    return similarity(old, new)
+
+
+def classify(
+    result: FetchResult,
+    extracted: Extracted | None,
+    snapshot: Snapshot | None,
+    probe: Probe | None = None,
+    *,
+    url: str | None = None,
+    threshold: float = DEFAULT_DRIFT_THRESHOLD,
+    checked_at: datetime | None = None,
+) -> CheckResult:
+    """The verdict of one re-visit (see the module docstring for the rules). Pure.
+
+    ``url`` is the canonical link (default ``result.url``); ``extracted`` the main text of
+    ``result``'s body (``None``/empty for no body); ``snapshot`` the latest *good*
+    snapshot (``None`` when the link was never captured successfully); ``probe`` what
+    the host answered for a random sibling URL, if fetched. ``streak`` is 1 and
+    ``since`` is ``checked_at``: the store computes the real ones when recording.
+    """
+    at = checked_at or result.fetched_at or _now()
+    verdict = CheckResult(
+        url=url or result.url, status=LinkStatus.OK, checked_at=at, http_status=result.status,
+        final_url=result.final_url, error_kind=result.error, snapshot_id=snapshot.id if snapshot else None,
+        since=at,
+    )
+
+    def out(status: LinkStatus, detail: str | None, sim: float | None = None) -> CheckResult:
+        return dataclasses.replace(verdict, status=status, detail=detail, similarity=sim)
+
+    code = result.status
+    title = extracted.title if extracted else None
+    text = extracted.text if extracted else None
+
+    # 1. no usable answer
+    if result.error is not None and result.error is not ErrorKind.HTTP_ERROR:
+        status = ERROR_CLASS.get(result.error, LinkStatus.ERROR)
+        detail = result.message or result.error.value
+        if result.error is ErrorKind.RATE_LIMITED:
+            detail = f"rate limited beyond the Retry-After cap ({detail}); the page may be fine"
+        elif result.error is ErrorKind.ROBOTS:
+            detail = f"robots.txt refuses archiver ({detail}); the page may be fine"
+        elif status is LinkStatus.ERROR and result.attempts > 1:
+            detail = f"{detail} (after {result.attempts} attempts)"
+        return out(status, detail)
+    if code is None:
+        return out(LinkStatus.ERROR, result.message or "no answer")
+
+    # 2. an HTTP answer other than 2xx / 304
+    head = _head(result)
+    if code != 304 and not 200 <= code < 300:
+        if code in DEAD_STATUSES:
+            return out(LinkStatus.DEAD, _phrase(code))
+        wall = bot_wall(code, result.headers, title, text, head)
+        if wall:
+            return out(LinkStatus.BLOCKED, f"{_phrase(code)}: {wall}")
+        if code in BLOCKED_STATUSES:
+            return out(LinkStatus.BLOCKED, f"{_phrase(code)}: the site refuses archiver; the page may be fine")
+        after = f" after {result.attempts} attempts" if result.attempts > 1 else ""
+        return out(LinkStatus.ERROR, f"{_phrase(code)}{after}")
+
+    before = (snapshot.final_url or snapshot.requested_url) if snapshot else (url or result.url)
+    change = url_change(before, result.final_url)
+    note = {"https": "now served over https", "slash": f"now at {result.final_url} (same page)"}.get(change or "")
+
+    # 3. not modified
+    if code == 304:
+        if change == "moved":
+            return out(LinkStatus.MOVED, f"moved to {result.final_url} (304 not modified there)")
+        return out(LinkStatus.OK, "; ".join(filter(None, ["not modified (304): no body downloaded", note])))
+
+    # 4. 2xx
+    wall = bot_wall(code, result.headers, title, text, head)
+    if wall:
+        return out(LinkStatus.BLOCKED, wall)
+    requested = url or result.url
+    landing = landing_redirect(requested, result.final_url)
+    if landing:
+        return out(LinkStatus.SOFT404, landing)
+    wording = not_found_wording(title, text if text else visible_text(head))
+    if wording:
+        return out(LinkStatus.SOFT404, wording)
+    body_sha = result.body.sha256 if result.body is not None else None
+    page_text = text or visible_text(head) or None
+    probed = probe_matches(probe, final_url=result.final_url, title=title, text=page_text, sha256=body_sha)
+    sim = _compare(snapshot, result, extracted)
+    if snapshot is None:
+        if probed:
+            return out(LinkStatus.SOFT404, probed)
+        moved = f"now at {result.final_url}" if change == "moved" else note
+        return out(LinkStatus.OK, "; ".join(filter(None, ["no good snapshot to compare with", moved])))
+    if sim is not None and sim >= threshold:
+        if change == "moved":
+            return out(LinkStatus.MOVED, f"moved to {result.final_url}", sim)
+        return out(LinkStatus.OK, note, sim)
+    if probed:
+        return out(LinkStatus.SOFT404, probed, sim)
+    what = f"similarity {sim:.2f} < {threshold:.2f}" if sim is not None else "content changed (no text to compare)"
+    if change == "moved":
+        what += f"; now at {result.final_url}"
+    return out(LinkStatus.DRIFTED, what, sim)
+
+
+def needs_probe(verdict: CheckResult) -> bool:
+    """Whether a random-sibling probe could turn ``verdict`` into ``soft404``.
+
+    True for a 2xx page that did not match its snapshot (``drifted``) or had none to
+    match (``ok`` with no snapshot). Pages that match their snapshot are not probed.
+    """
+    if verdict.http_status is None or not 200 <= verdict.http_status < 300:
+        return False
+    return verdict.status is LinkStatus.DRIFTED or (verdict.status is LinkStatus.OK and verdict.snapshot_id is None)
+
+
+def conditional_headers(snapshot: Snapshot | None) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` from a good snapshot's ``ETag`` / ``Last-Modified``."""
+    if snapshot is None or not snapshot.ok or not snapshot.sha256:
+        return {}
+    found = {k.lower(): v for k, v in (snapshot.headers or {}).items()}
+    out: dict[str, str] = {}
+    if found.get("etag"):
+        out["If-None-Match"] = found["etag"]
+    if found.get("last-modified"):
+        out["If-Modified-Since"] = found["last-modified"]
+    return out
+
+
+def counts_as_failure(
+    result: CheckResult,
+    fail_on: Collection[LinkStatus] = DEFAULT_FAIL_ON,
+    *,
+    confirm: int = 1,
+    span: timedelta = timedelta(0),
+) -> bool:
+    """True when ``result`` makes ``check`` exit 1: its class is in ``fail_on`` and it is confirmed.
+
+    Confirmed means at least ``confirm`` consecutive checks agreed (``streak``) and the
+    first of them is at least ``span`` older than this one (``checked_at - since``).
+    """
+    if result.status not in fail_on:
+        return False
+    if result.streak < confirm:
+        return False
+    if span > timedelta(0):
+        if result.since is None or result.checked_at is None:
+            return False
+        return result.checked_at - result.since >= span
+    return True
+
+
+def summarize(results: Iterable[CheckResult]) -> dict[str, int]:
+    """Number of links per class, every class that occurred (in :class:`LinkStatus` order)."""
+    found = Counter(r.status for r in results)
+    return {s.value: found[s] for s in LinkStatus if found[s]}
+
+
+# -- selecting links ----------------------------------------------------------------------------
+
+
+def _canonical(url: str) -> str:
+    from archiver.urls import canonicalize
+
+    return canonicalize(url)
+
+
+def _source_links(store: Store, source: str) -> list[str]:
+    candidates = [source]
+    if source != "-":
+        with contextlib.suppress(OSError, ValueError):
+            candidates.append(str(Path(source).expanduser().resolve()))
+        with contextlib.suppress(ArchiverError):
+            candidates.append(_canonical(source))
+    for locator in dict.fromkeys(candidates):
+        with contextlib.suppress(NotFoundError):
+            return store.links_for_source(locator)
+    raise NotFoundError("no archived source with that locator", source)
+
+
+def select_links(
+    store: Store,
+    urls: Sequence[str] | None = None,
+    *,
+    source: str | None = None,
+    statuses: Collection[LinkStatus] | None = None,
+) -> list[str]:
+    """The canonical links to check: ``urls`` (each must be in the archive), else those cited by
+    ``source``, else every link; then only those whose last class is in ``statuses`` (links
+    never checked count as ``unchecked``). Raises :class:`InvalidURLError` / :class:`NotFoundError`.
+    """
+    if urls:
+        selected = []
+        for raw in urls:
+            url = _canonical(raw)
+            if store.link_id(url) is None:
+                raise NotFoundError("not in the archive", raw)
+            selected.append(url)
+        selected = list(dict.fromkeys(selected))
+    elif source is not None:
+        selected = _source_links(store, source)
+    else:
+        selected = store.link_urls()
+    if statuses:
+        last = checks_sql.last_checks(store, selected)
+        selected = [u for u in selected if (last[u].status if u in last else LinkStatus.UNCHECKED) in statuses]
+    return selected
+
+
+# -- offline ------------------------------------------------------------------------------------
+
+
+def check_offline(
+    store: Store,
+    urls: Sequence[str] | None = None,
+    *,
+    source: str | None = None,
+    statuses: Collection[LinkStatus] | None = None,
+) -> list[CheckResult]:
+    """The last known class of each selected link, from the database only (no request).
+
+    Links never checked are ``unchecked`` (``checked_at`` ``None``, streak 0); a link that
+    never had a good capture says so in its detail.
+    """
+    selected = select_links(store, urls, source=source, statuses=statuses)
+    last = checks_sql.last_checks(store, selected)
+    out = []
+    for url in selected:
+        if url in last:
+            out.append(last[url])
+            continue
+        good = store.latest_snapshot(url, good=True)
+        if good is not None:
+            detail = f"never checked; archived {good.captured_at:%Y-%m-%d}"
+        else:
+            failed = store.latest_snapshot(url, good=False)
+            why = (failed.error_message or failed.error_kind or _phrase(failed.http_status or 0)) if failed else None
+            detail = "never checked; never archived successfully" + (f" (last capture: {why})" if why else "")
+        out.append(CheckResult(url=url, status=LinkStatus.UNCHECKED, checked_at=None, detail=detail, streak=0,
+                               snapshot_id=good.id if good else None))
+    return out
+
+
+# -- the runner ---------------------------------------------------------------------------------
+
+
+class FetchMany(Protocol):
+    def __call__(
+        self, urls: Iterable[str], *, config: FetchConfig | None = ...,
+        headers_for: Callable[[str], Mapping[str, str] | None] | None = ...,
+    ) -> Iterator[FetchResult]: ...
+
+
+def _default_fetch_many(
+    urls: Iterable[str], *, config: FetchConfig | None = None,
+    headers_for: Callable[[str], Mapping[str, str] | None] | None = None,
+) -> Iterator[FetchResult]:
+    from archiver.fetch import fetch_many
+
+    return fetch_many(urls, config=config, headers_for=headers_for)
+
+
+def _snapshot_extracted(snapshot: Snapshot) -> Extracted:
+    return Extracted(title=snapshot.title, author=snapshot.author, date=snapshot.published,
+                     sitename=snapshot.sitename, language=snapshot.language, description=snapshot.description,
+                     text=snapshot.text, error=snapshot.extract_error)
+
+
+class _Run:
+    """State of one live check run; everything that touches SQLite happens in the consuming thread."""
+
+    def __init__(self, store: Store, config: FetchConfig, fetch: FetchMany, threshold: float, capture: bool,
+                 clock: Callable[[], datetime], rng: random.Random, extract_workers: int, run_id: int) -> None:
+        self.store, self.config, self.fetch = store, config, fetch
+        self.threshold, self.capture, self.clock, self.rng = threshold, capture, clock, rng
+        self.run_id = run_id
+        self.snapshots: dict[str, Snapshot | None] = {}
+        self.done: queue.Queue[tuple[str, FetchResult, Extracted]] = queue.Queue()
+        self.in_flight = 0
+        self.pending: list[tuple[str, FetchResult, Extracted, str, datetime]] = []  # waiting for a probe
+        self.counts: Counter[str] = Counter()
+        self.extract_workers = extract_workers
+        self._extractor: Any = None
+
+    @property
+    def extractor(self) -> Any:
+        if self._extractor is None:
+            # The archive pipeline's process pool (shared per process): trafilatura is CPU-bound.
+            from archiver.pipeline import _Extractor
+
+            self._extractor = _Extractor(self.extract_workers)
+        return self._extractor
+
+    def take(self, url: str, result: FetchResult) -> list[CheckResult]:
+        """Handle one fetched link: extract in the pool if its body changed, else judge it now."""
+        snapshot = self.snapshots.get(url)
+        body = result.body
+        if result.ok and result.status != 304 and body is not None:
+            if snapshot is not None and body.sha256 == snapshot.sha256:
+                return self.judge(url, result, _snapshot_extracted(snapshot))
+            job = job_for(result)
+            if job is not None:
+                self.in_flight += 1
+                self.extractor.submit(job, lambda ext, u=url, r=result: self.done.put((u, r, ext)))
+                return []
+        return self.judge(url, result, Extracted())
+
+    def drain(self, block: bool) -> list[CheckResult]:
+        """Judge the links whose extraction finished (waiting for all of them when ``block``)."""
+        out: list[CheckResult] = []
+        while self.in_flight:
+            try:
+                url, result, extracted = self.done.get(block=block)
+            except queue.Empty:
+                break
+            self.in_flight -= 1
+            out += self.judge(url, result, extracted)
+        return out
+
+    def judge(self, url: str, result: FetchResult, extracted: Extracted, probe: Probe | None = None,
+              at: datetime | None = None) -> list[CheckResult]:
+        """Classify; a verdict that a probe could change waits (first pass only, ``probe`` None)."""
+        snapshot = self.snapshots.get(url)
+        first_pass = at is None
+        at = at or self.clock()
+        verdict = classify(result, extracted, snapshot, probe, url=url, threshold=self.threshold, checked_at=at)
+        if first_pass and needs_probe(verdict):
+            pattern = probe_pattern(url)
+            if pattern is not None:
+                self.pending.append((url, result, extracted, pattern, at))
+                return []
+        return [self.record(url, result, extracted, verdict)]
+
+    def record(self, url: str, result: FetchResult, extracted: Extracted, verdict: CheckResult) -> CheckResult:
+        snapshot = self.snapshots.get(url)
+        try:
+            body = result.body
+            changed = body is not None and (snapshot is None or body.sha256 != snapshot.sha256)
+            keep = verdict.status in (LinkStatus.OK, LinkStatus.MOVED, LinkStatus.DRIFTED)
+            if self.capture and keep and result.ok and result.status != 304 and changed:
+                sid = self.store.add_snapshot(result, extracted, run_id=self.run_id, url=url)
+                verdict = dataclasses.replace(verdict, captured_snapshot_id=sid)
+            recorded = checks_sql.record_check(self.store, verdict, run_id=self.run_id)
+        finally:
+            if result.body is not None:
+                result.body.discard()
+        self.counts[recorded.status.value] += 1
+        return recorded
+
+    def probes(self) -> Iterator[CheckResult]:
+        """Fetch one random sibling per pattern of the pending links, then judge them."""
+        if not self.pending:
+            return
+        by_pattern: dict[str, str] = {}
+        for url, _result, _extracted, pattern, _at in self.pending:
+            if pattern not in by_pattern:
+                sibling = probe_url(url, self.rng)
+                if sibling is not None:
+                    by_pattern[pattern] = sibling
+        probes: dict[str, Probe] = {}
+        pattern_of = {sibling: pattern for pattern, sibling in by_pattern.items()}
+        results = self.fetch(list(by_pattern.values()), config=self.config)
+        try:
+            for result in results:
+                pattern = pattern_of[result.url]
+                extracted = extract_result(result) if result.ok and result.status != 304 else Extracted()
+                text = extracted.text or visible_text(_head(result)) or None
+                probes[pattern] = Probe(
+                    url=result.url, pattern=pattern, status=result.status, final_url=result.final_url,
+                    title=extracted.title, text=text, sha256=result.body.sha256 if result.body else None,
+                    error=result.error,
+                )
+                if result.body is not None:
+                    result.body.discard()
+        finally:
+            _close(results)
+        pending, self.pending = self.pending, []
+        for url, result, extracted, pattern, at in pending:
+            probe = probes.get(pattern) or Probe(url="", pattern=pattern)
+            yield from self.judge(url, result, extracted, probe, at=at)
+
+    def close(self) -> None:
+        if self._extractor is not None:
+            self._extractor.wait()
+            self._extractor.close()
+        for _url, result, _extracted, _pattern, _at in self.pending:
+            if result.body is not None:
+                result.body.discard()
+
+
+def _close(results: Any) -> None:
+    close = getattr(results, "close", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            close()
+
+
+def check(
+    store: Store,
+    urls: Sequence[str] | None = None,
+    *,
+    source: str | None = None,
+    statuses: Collection[LinkStatus] | None = None,
+    config: FetchConfig | None = None,
+    threshold: float = DEFAULT_DRIFT_THRESHOLD,
+    capture: bool = False,
+    fetch: FetchMany = _default_fetch_many,
+    clock: Callable[[], datetime] = _now,
+    rng: random.Random | None = None,
+    extract_workers: int = 2,
+) -> Iterator[CheckResult]:
+    """Re-visit the selected links (see :func:`select_links`) and yield each recorded verdict.
+
+    Verdicts come as links complete (links waiting for a probe come last), each already
+    stored in ``checks`` with its ``streak`` and ``since``. ``capture`` adds a snapshot of
+    ``ok``/``moved``/``drifted`` pages whose body changed. ``fetch`` is a seam with the
+    signature of :func:`archiver.fetch.fetch_many`; ``clock`` and ``rng`` make time and
+    probe URLs deterministic in tests. A run is recorded in ``runs`` with its counts.
+    Raises :class:`InvalidURLError` / :class:`NotFoundError` for a bad selection, before
+    any request.
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise ArchiverError(f"the drift threshold must be between 0 and 1, not {threshold}")
+    config = config or FetchConfig()
+    selected = select_links(store, urls, source=source, statuses=statuses)
+    return _check(store, selected, config, threshold, capture, fetch, clock, rng or random.Random(), extract_workers)
+
+
+def _check(store: Store, selected: list[str], config: FetchConfig, threshold: float, capture: bool,
+           fetch: FetchMany, clock: Callable[[], datetime], rng: random.Random,
+           extract_workers: int) -> Iterator[CheckResult]:
+    run_id = store.start_run("check")
+    run = _Run(store, config, fetch, threshold, capture, clock, rng, extract_workers, run_id)
+    interrupted = False
+    try:
+        for url in selected:
+            run.snapshots[url] = store.latest_snapshot(url, good=True)
+        results = fetch(selected, config=config, headers_for=lambda u: conditional_headers(run.snapshots.get(u)))
+        try:
+            for result in results:
+                yield from run.take(result.url, result)
+                yield from run.drain(block=False)
+        finally:
+            _close(results)
+        yield from run.drain(block=True)
+        yield from run.probes()
+    except (KeyboardInterrupt, GeneratorExit):
+        interrupted = True
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            run.close()
+        with contextlib.suppress(Exception):
+            store.finish_run(run_id, {**run.counts, "planned": len(selected), "interrupted": interrupted})
+

@@ -1,0 +1,400 @@
+"""Pure detectors for pages that answer 2xx but are not the page: soft 404s and bot walls.
+
+Contract: no I/O, no randomness except through an injected ``random.Random``. Every
+detector returns a short human-readable reason (``str``) when it fires and ``None``
+otherwise, so :mod:`archiver.check` can put the evidence in the check's ``detail``.
+
+- :func:`not_found_wording`: the title or main text says the page was not found, in
+  English, Russian, German, French or Spanish. A *title* match counts anywhere; a *text*
+  match counts only on a short text (an error page), never deep inside an article that
+  happens to discuss 404 pages.
+- :func:`landing_redirect`: a deep URL that now ends on the site's home page, a language
+  root (``/en/``), an ``index``/``home`` page, an error page (``/404``), or one of its own
+  parent folders (``/blog/2020/post`` -> ``/blog/``). A URL that was already a home page
+  never fires.
+- :func:`bot_wall`: the answer is a challenge or bot wall rather than the page:
+  Cloudflare ("Just a moment...", "Checking your browser", ``cf-mitigated: challenge``),
+  captcha pages (reCAPTCHA, hCaptcha, Turnstile), DataDome, PerimeterX, Incapsula,
+  Sucuri, DDoS-Guard, Akamai/AWS "Access Denied" pages. Markup markers (a captcha
+  widget's class, a vendor's script host) only count on pages with little text, so an
+  article with a contact form and a reCAPTCHA is not a wall.
+- :func:`probe_url` / :func:`probe_pattern`: a random sibling of a URL (same scheme,
+  host, parent folder and depth; random last segment, extension kept; or, for a URL
+  identified by its query, a random value for its last parameter), and the key under
+  which its outcome is cached for a run (one probe per host and pattern).
+- :func:`probe_matches`: whether a page looks like what the host answers for that
+  "certainly missing" sibling (same final URL, same body, or near-identical text).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from archiver.drift import similarity
+from archiver.types import ErrorKind
+
+__all__ = [
+    "PROBE_SIMILARITY",
+    "SHORT_TEXT_WORDS",
+    "Probe",
+    "bot_wall",
+    "landing_redirect",
+    "not_found_wording",
+    "probe_matches",
+    "probe_pattern",
+    "probe_url",
+    "visible_text",
+]
+
+#: A text of at most this many words may be an error page; longer texts are articles.
+SHORT_TEXT_WORDS = 150
+#: A page at least this similar to the answer for a random sibling URL is a soft 404.
+PROBE_SIMILARITY = 0.85
+#: How much of a body the markup detectors read.
+HEAD_BYTES = 64 * 1024
+
+# -- not-found wording --------------------------------------------------------------------------
+
+# Phrases that mean "not found" wherever they appear in a title or a short text.
+_NOT_FOUND_PHRASES = [
+    # English
+    r"page (?:was |could )?not (?:be )?found",
+    r"(?:page|file|document|article|post|content|resource|url) "
+    r"(?:(?:that )?you(?: are|['’]re| were)? (?:looking|searching) for |you requested |requested )?"
+    r"(?:does(?: not|n['’]t)|did(?: not|n['’]t)|no longer|can(?:not|['’]t| not)|could(?: not|n['’]t)|may no longer) "
+    r"(?:exists?|be found|be located)",
+    r"(?:we|i) (?:can(?:not|['’]t| not)|could(?: not|n['’]t)|were unable to|are unable to) (?:seem to )?"
+    r"find (?:the|that|this|what|it|a page)",
+    r"(?:error|http) ?404",
+    r"404[ :.\-|–—]+(?:page |file )?not found",
+    r"nothing (?:was )?found (?:here|at this (?:location|address))",
+    r"(?:page|content) (?:is )?no longer available",
+    r"this page (?:is missing|has been removed|has been deleted|is gone)",
+    # Russian
+    r"страниц[аы] не (?:найден[аы]|существует)",
+    r"(?:запрашиваемая|запрошенная|искомая) страница",
+    r"ошибка 404",
+    r"такой страницы (?:нет|не существует)",
+    r"страница (?:была )?удалена",
+    r"ничего не найдено",
+    # German
+    r"seite (?:wurde )?nicht gefunden",
+    r"seite (?:existiert nicht|gibt es nicht|ist nicht (?:mehr )?verfügbar)",
+    r"(?:die|diese) seite (?:konnte nicht gefunden werden|existiert nicht|gibt es nicht)",
+    r"fehler 404",
+    r"fehlerseite",
+    # French
+    r"page (?:introuvable|non trouvée|inexistante|non disponible)",
+    r"(?:cette|la) page (?:n['’]existe pas|n['’]existe plus|est introuvable|demandée)",
+    r"erreur 404",
+    # Spanish
+    r"p[áa]gina no (?:encontrada|existe|disponible)",
+    r"(?:la|esta) p[áa]gina (?:que buscas|solicitada|que est[áa]s buscando)",
+    r"no (?:se )?(?:ha )?(?:podido )?encontr(?:ado|ó|ar) (?:la|esta) p[áa]gina",
+    r"error 404",
+]
+_NOT_FOUND = re.compile(r"(?<!\w)(?:" + "|".join(_NOT_FOUND_PHRASES) + r")(?!\w)", re.IGNORECASE)
+# Bare words that mean "not found" only when they make up a whole part of a title
+# ("Not Found | Example") or a tiny text.
+_NOT_FOUND_WEAK = re.compile(
+    r"^(?:oops[!.,]?\s*|sorry[!.,]?\s*)?(?:error\s*)?(?:404\s*[-:–—]?\s*)?(?:page\s+|file\s+)?"
+    r"(?:not found|404|не найден[аоы]?|nicht gefunden|introuvable|non trouvée|no encontrad[ao])"
+    r"(?:\s*\(?404\)?)?[.!]*$",
+    re.IGNORECASE,
+)
+_TITLE_PARTS = re.compile(r"\s+[|\-–—:·•]\s+|\s*[|–—·•]\s*")
+_WORD = re.compile(r"\w+")
+
+
+def not_found_wording(title: str | None, text: str | None) -> str | None:
+    """A reason when the title or a short text says the page was not found, else ``None``."""
+    title = " ".join((title or "").split())
+    if title:
+        if match := _NOT_FOUND.search(title):
+            return f"title says not found: {match.group(0)!r}"
+        for part in _TITLE_PARTS.split(title):
+            if _NOT_FOUND_WEAK.match(part.strip()):
+                return f"title says not found: {part.strip()!r}"
+    words = _WORD.findall(text or "")
+    if words and len(words) <= SHORT_TEXT_WORDS:
+        flat = " ".join((text or "").split())
+        if match := _NOT_FOUND.search(flat):
+            return f"text says not found: {match.group(0)!r}"
+        if len(words) <= 30 and any(_NOT_FOUND_WEAK.match(line.strip()) for line in (text or "").splitlines()):
+            return "text says not found"
+    return None
+
+
+# -- redirects to a home or landing page --------------------------------------------------------
+
+_LANDING_NAMES = {
+    "index", "index.html", "index.htm", "index.php", "index.asp", "index.aspx", "index.jsp", "index.shtml",
+    "default.asp", "default.aspx", "default.htm", "default.html", "home", "home.html", "home.php", "homepage",
+    "start", "main", "welcome", "portal",
+}
+_ERROR_NAMES = {"404", "404.html", "404.php", "404.aspx", "notfound", "not-found", "not_found", "pagenotfound",
+                "page-not-found", "error", "error.html", "errors", "error404", "error-404", "fehler", "erreur"}
+_LANGUAGE = re.compile(r"^[a-z]{2}(?:[-_][a-z]{2})?$", re.IGNORECASE)
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+def _site(netloc: str) -> str:
+    host = netloc.lower().rsplit("@", 1)[-1]
+    host = re.sub(r":(80|443)$", "", host)
+    return host.removeprefix("www.")
+
+
+def landing_redirect(requested: str, final: str | None) -> str | None:
+    """A reason when the deep URL ``requested`` ended on a home, landing, error or parent page.
+
+    ``None`` when there was no redirect, when ``requested`` is itself a home page, or when
+    the final page is a different deep page (that is a move, judged by content).
+    """
+    if not final or final == requested:
+        return None
+    req, fin = urlsplit(requested), urlsplit(final)
+    req_segs, fin_segs = _segments(req.path), _segments(fin.path)
+    if not req_segs and not req.query:
+        return None  # the citation was a home page already
+    if (req_segs, req.query) == (fin_segs, fin.query) and _site(req.netloc) == _site(fin.netloc):
+        return None  # scheme, www. or trailing-slash change only
+    last = fin_segs[-1].lower() if fin_segs else ""
+    if not fin_segs:
+        return f"redirects to the home page {final}"
+    if any(s.lower() in _ERROR_NAMES for s in fin_segs):
+        return f"redirects to an error page {final}"
+    if len(fin_segs) == 1 and (last in _LANDING_NAMES or _LANGUAGE.match(last)):
+        return f"redirects to the home page {final}"
+    if len(fin_segs) == 2 and _LANGUAGE.match(fin_segs[0]) and last in _LANDING_NAMES:
+        return f"redirects to the home page {final}"
+    same_site = _site(req.netloc) == _site(fin.netloc)
+    if same_site and len(fin_segs) < len(req_segs) and req_segs[: len(fin_segs)] == fin_segs:
+        return f"redirects to a parent page {final}"
+    return None
+
+
+# -- bot walls and challenges -------------------------------------------------------------------
+
+_WALL_TITLES = [
+    (r"just a moment", "Cloudflare challenge"),
+    (r"attention required!? \| cloudflare", "Cloudflare block page"),
+    (r"checking (?:your|if the site connection is secure|the site connection)", "browser check"),
+    (r"please wait while we verify|verifying (?:you are|that you are) (?:a )?human|verify you are (?:a )?human",
+     "human verification"),
+    (r"are you a (?:robot|human)|robot check|bot (?:check|verification)|human verification", "robot check"),
+    (r"captcha", "captcha page"),
+    (r"security check|security verification", "security check"),
+    (r"pardon our interruption", "Imperva/Distil bot wall"),
+    (r"one more step", "Cloudflare challenge"),
+    (r"ddos-guard|ddos protection", "DDoS protection page"),
+    (r"access (?:to this page has been )?denied", "access denied page"),
+    (r"request unsuccessful", "Incapsula block page"),
+    (r"you have been blocked|sorry, you have been blocked", "block page"),
+]
+_WALL_TITLE = [(re.compile(p, re.IGNORECASE), why) for p, why in _WALL_TITLES]
+
+_WALL_MARKUP = [
+    (r"/cdn-cgi/challenge-platform|cf-browser-verification|cf_chl_opt|window\._cf_chl", "Cloudflare challenge"),
+    (r"checking your browser before accessing|enable javascript and cookies to continue", "browser check"),
+    (r"captcha-delivery\.com|datadome", "DataDome captcha"),
+    (r"px-captcha|perimeterx|_pxappid|press (?:&amp;|&) hold", "PerimeterX (HUMAN) challenge"),
+    (r"incapsula incident id|_incapsula_resource", "Incapsula block page"),
+    (r"distil_r_captcha|distilcaptcha", "Distil captcha"),
+    (r"sucuri website firewall", "Sucuri firewall"),
+    (r"ddos-guard", "DDoS-Guard check"),
+    (r"awswaf|aws-waf-token|gokuprops", "AWS WAF challenge"),
+    (r"class=[\"'][^\"']*\bcf-turnstile\b|challenges\.cloudflare\.com/turnstile", "Turnstile captcha"),
+    (r"class=[\"'][^\"']*\bg-recaptcha\b|google\.com/recaptcha/api", "reCAPTCHA"),
+    (r"class=[\"'][^\"']*\bh-captcha\b|hcaptcha\.com/1/api", "hCaptcha"),
+    (r"errors\.edgesuite\.net|reference #\d+\.[0-9a-f]+", "Akamai access denied"),
+]
+_WALL_MARK = [(re.compile(p, re.IGNORECASE), why) for p, why in _WALL_MARKUP]
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def bot_wall(
+    status: int | None,
+    headers: Mapping[str, str] | None,
+    title: str | None,
+    text: str | None,
+    html: str | None,
+) -> str | None:
+    """A reason when the answer is a bot wall or challenge page rather than the page, else ``None``.
+
+    ``text`` is the extracted main text (may be ``None``), ``html`` the start of the raw
+    body decoded (only the first :data:`HEAD_BYTES` are read).
+    """
+    if (_header(headers, "cf-mitigated") or "").lower() == "challenge":
+        return "bot wall: Cloudflare challenge (cf-mitigated: challenge)"
+    if any(k.lower().startswith("x-datadome") for k in (headers or {})) and status in (403, 429):
+        return "bot wall: DataDome"
+    server = (_header(headers, "server") or "").lower()
+    if "ddos-guard" in server and status in (403, 503):
+        return "bot wall: DDoS-Guard"
+    head = (html or "")[:HEAD_BYTES]
+    page_title = title
+    if not page_title and head:
+        match = re.search(r"<title[^>]*>(.*?)</title>", head, re.IGNORECASE | re.DOTALL)
+        page_title = match.group(1) if match else None
+    page_title = " ".join((page_title or "").split())
+    words = len(_WORD.findall(text or visible_text(head)))
+    if page_title and len(_WORD.findall(page_title)) <= 12:
+        for pattern, why in _WALL_TITLE:
+            if pattern.search(page_title):
+                return f"bot wall: {why} ({page_title!r})"
+    if words <= SHORT_TEXT_WORDS or (status is not None and status in (401, 403, 429, 503)):
+        for pattern, why in _WALL_MARK:
+            if pattern.search(head):
+                return f"bot wall: {why}"
+    return None
+
+
+_TAGS = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def visible_text(html: str | None) -> str:
+    """Rough visible text of an HTML fragment (tags, scripts and styles dropped), for short pages."""
+    if not html:
+        return ""
+    return " ".join(_TAGS.sub(" ", html).split())
+
+
+# -- probes -------------------------------------------------------------------------------------
+
+_EXT = re.compile(r"(\.[A-Za-z0-9]{1,5})$")
+_SCRIPT = re.compile(r"\.(?:php\d?|aspx?|jsp|cgi|pl|py|do|action|cfm)$", re.IGNORECASE)
+_ID_PARAMS = {"id", "p", "page_id", "pid", "aid", "v", "article", "articleid", "story", "storyid", "item", "doc",
+              "docid", "post", "postid", "nid", "uid", "t", "topic", "title", "page", "q"}
+
+
+def _query_param(url: str) -> int | None:
+    """Index of the query parameter that identifies the page, or ``None`` when the path does."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not pairs:
+        return None
+    segs = _segments(parts.path)
+    for i in range(len(pairs) - 1, -1, -1):
+        if pairs[i][0].lower() in _ID_PARAMS:
+            return i
+    if not segs or _SCRIPT.search(segs[-1]):
+        return len(pairs) - 1
+    return None
+
+
+def probe_pattern(url: str) -> str | None:
+    """The cache key of ``url``'s probe: scheme, host, parent folder and the shape of its last part.
+
+    ``None`` when ``url`` has no last segment nor identifying query to vary (a home page).
+    """
+    parts = urlsplit(url)
+    index = _query_param(url)
+    if index is not None:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        names = "&".join(k if i != index else f"{k}=*" for i, (k, _) in enumerate(pairs))
+        return f"{parts.scheme}://{parts.netloc}{parts.path}?{names}"
+    if not _segments(parts.path):
+        return None
+    segs = parts.path.split("/")
+    trailing = parts.path.endswith("/")
+    last = segs[-2] if trailing else segs[-1]
+    parent = "/".join(segs[:-2] if trailing else segs[:-1])
+    ext = _EXT.search(last)
+    return f"{parts.scheme}://{parts.netloc}{parent}/*{ext.group(1) if ext else ''}{'/' if trailing else ''}"
+
+
+def _token(rng: random.Random, like: str) -> str:
+    if like.isdigit():
+        return "9" + "".join(rng.choice(string.digits) for _ in range(max(8, len(like)) - 1))
+    return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(16))
+
+
+def probe_url(url: str, rng: random.Random | None = None) -> str | None:
+    """A random sibling of ``url`` that certainly does not exist, or ``None`` for a home page.
+
+    Same scheme, host, parent folder and depth; a random last segment (its extension and
+    any trailing slash kept; the query dropped). For a page identified by its query
+    (``?id=123``, or any query on a script such as ``/article.php``), the value of that
+    parameter is randomized instead (digits stay digits).
+    """
+    rng = rng or random.Random()
+    parts = urlsplit(url)
+    index = _query_param(url)
+    if index is not None:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        name, value = pairs[index]
+        pairs[index] = (name, _token(rng, value))
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), ""))
+    if not _segments(parts.path):
+        return None
+    segs = parts.path.split("/")
+    trailing = parts.path.endswith("/")
+    at = -2 if trailing else -1
+    ext = _EXT.search(segs[at])
+    segs[at] = _token(rng, "") + (ext.group(1) if ext else "")
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segs), "", ""))
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a host answered for a random sibling URL (see :func:`probe_url`).
+
+    ``text`` is the extracted main text (or the visible text when extraction found none).
+    """
+
+    url: str
+    pattern: str
+    status: int | None = None
+    final_url: str | None = None
+    title: str | None = None
+    text: str | None = None
+    sha256: str | None = None
+    error: ErrorKind | None = None
+
+    @property
+    def answered_2xx(self) -> bool:
+        """True when the "certainly missing" URL answered 2xx: the host hides missing pages."""
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+
+def probe_matches(
+    probe: Probe | None,
+    *,
+    final_url: str | None,
+    title: str | None,
+    text: str | None,
+    sha256: str | None,
+) -> str | None:
+    """A reason when a page looks like the host's answer for a missing sibling, else ``None``.
+
+    Fires only when the probe answered 2xx and: both ended on the same redirect target,
+    or the bodies are identical, or the texts are at least :data:`PROBE_SIMILARITY`
+    similar, or (no text on either side) the titles are equal.
+    """
+    if probe is None or not probe.answered_2xx:
+        return None
+    why = f"a random sibling URL ({probe.url}) answers {probe.status} with the same page"
+    if final_url and probe.final_url and probe.final_url != probe.url and probe.final_url == final_url:
+        return f"a random sibling URL ({probe.url}) redirects to the same page {final_url}"
+    if sha256 and probe.sha256 == sha256:
+        return why
+    if text and probe.text:
+        score = similarity(text, probe.text)
+        return f"{why} (similarity {score:.2f})" if score >= PROBE_SIMILARITY else None
+    if not text and not probe.text and title and probe.title == title:
+        return why
+    return None

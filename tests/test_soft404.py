@@ -1,0 +1,216 @@
+"""The pure soft-404 and bot-wall detectors, and probe URLs."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from archiver.soft404 import (
+    Probe,
+    bot_wall,
+    landing_redirect,
+    not_found_wording,
+    probe_matches,
+    probe_pattern,
+    probe_url,
+    visible_text,
+)
+
+FIX = Path(__file__).parent / "fixtures" / "check"
+ARTICLE = (FIX / "article_bikes.txt").read_text(encoding="utf-8")
+
+# -- not-found wording --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Page not found",
+        "404 Not Found",
+        "Error 404 | Example News",
+        "Not Found",
+        "Oops! The page you are looking for does not exist",
+        "Страница не найдена",
+        "Ошибка 404 — Новости",
+        "Seite nicht gefunden",
+        "Fehler 404 - Beispiel GmbH",
+        "Page introuvable",
+        "Erreur 404 : page non trouvée",
+        "Página no encontrada",
+        "Error 404 - La página que buscas no existe",
+        "File not found",
+    ],
+)
+def test_not_found_titles(title: str) -> None:
+    assert not_found_wording(title, None) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry, the page you requested could not be found. Try the search box or go back to the home page.",
+        "We can't find the page you're looking for.",
+        "К сожалению, запрашиваемая страница не существует или была удалена.",
+        "Die Seite konnte nicht gefunden werden. Bitte prüfen Sie die Adresse.",
+        "Désolé, cette page n'existe pas ou a été déplacée.",
+        "Lo sentimos, no hemos podido encontrar la página que estás buscando.",
+        "Not found",
+    ],
+)
+def test_not_found_short_texts(text: str) -> None:
+    assert not_found_wording("Example site", text) is not None
+
+
+@pytest.mark.parametrize(
+    "title,text",
+    [
+        ("City council approves bike lanes", ARTICLE),
+        ("Why a good 404 page matters for your site", ARTICLE),
+        ("The not found generation: young voters and politics", ARTICLE),
+        ("Lost and found", "A short note about things people leave on trains."),
+        # a long article that discusses error pages is not an error page
+        ("Designing error pages", ARTICLE + "\nA page not found message should help the reader. " * 3),
+    ],
+)
+def test_articles_are_not_not_found(title: str, text: str) -> None:
+    assert not_found_wording(title, text) is None
+
+
+# -- landing redirects --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "requested,final,kind",
+    [
+        ("https://ex.org/news/2020/05/story", "https://ex.org/", "home page"),
+        ("https://ex.org/news/story", "https://www.ex.org/en/", "home page"),
+        ("https://ex.org/a/b", "https://ex.org/index.html", "home page"),
+        ("https://ex.org/a/b", "https://ex.org/de/home", "home page"),
+        ("https://ex.org/a/b", "https://ex.org/errors/404", "error page"),
+        ("https://ex.org/docs/v1/install", "https://ex.org/docs/", "parent page"),
+        ("https://ex.org/item?id=42", "https://ex.org/", "home page"),
+        ("http://old-domain.org/research/paper", "https://parked.example/", "home page"),
+    ],
+)
+def test_landing_redirects(requested: str, final: str, kind: str) -> None:
+    reason = landing_redirect(requested, final)
+    assert reason is not None and kind in reason and final in reason
+
+
+@pytest.mark.parametrize(
+    "requested,final",
+    [
+        ("https://ex.org/", "https://ex.org/en/"),  # the citation was a home page already
+        ("https://ex.org/a/b", "https://ex.org/a/b"),
+        ("https://ex.org/a/b", None),
+        ("http://ex.org/a/b", "https://ex.org/a/b/"),  # scheme + slash only
+        ("https://ex.org/a/b", "https://ex.org/c/b-renamed"),  # a move: judged by content
+        ("https://ex.org/a/b", "https://other.org/a"),  # another site's folder is not our parent
+    ],
+)
+def test_not_landing_redirects(requested: str, final: str | None) -> None:
+    assert landing_redirect(requested, final) is None
+
+
+# -- bot walls ----------------------------------------------------------------------------------
+
+
+def test_cloudflare_challenge_page() -> None:
+    html = (FIX / "cloudflare_challenge.html").read_text()
+    reason = bot_wall(403, {"Server": "cloudflare"}, None, None, html)
+    assert reason is not None and "Cloudflare" in reason
+    # the same page with a 200 and no title given is still a wall
+    assert bot_wall(200, {}, None, None, html) is not None
+
+
+def test_cf_mitigated_header_alone() -> None:
+    assert "cf-mitigated" in (bot_wall(403, {"CF-Mitigated": "challenge"}, None, None, "") or "")
+
+
+def test_datadome_and_perimeterx() -> None:
+    dd = bot_wall(403, {"X-DataDome": "protected"}, None, None, (FIX / "datadome_captcha.html").read_text())
+    assert dd is not None and "DataDome" in dd
+    px = bot_wall(403, {}, None, None, (FIX / "perimeterx_block.html").read_text())
+    assert px is not None
+    assert bot_wall(200, {}, None, None, (FIX / "datadome_captcha.html").read_text()) is not None
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Just a moment...", "Attention Required! | Cloudflare", "Are you a robot?", "Pardon Our Interruption",
+     "Security check", "DDoS-Guard", "Access denied", "Verify you are human"],
+)
+def test_wall_titles(title: str) -> None:
+    assert bot_wall(200, {}, title, None, None) is not None
+
+
+def test_article_with_a_recaptcha_form_is_not_a_wall() -> None:
+    html = (FIX / "article_with_recaptcha.html").read_text()
+    assert len(visible_text(html).split()) > 150
+    assert bot_wall(200, {}, "How we restored the old mill | Heritage Trust", None, html) is None
+
+
+def test_plain_pages_are_not_walls() -> None:
+    assert bot_wall(200, {"Server": "cloudflare"}, "City council approves bike lanes", ARTICLE, "<p>hi</p>") is None
+    assert bot_wall(403, {}, None, None, "<h1>Forbidden</h1>") is None  # a 403, but no wall markers
+
+
+# -- probes -------------------------------------------------------------------------------------
+
+
+def test_probe_url_keeps_parent_depth_and_extension() -> None:
+    rng = random.Random(7)
+    probe = probe_url("https://ex.org/blog/2020/post.html?utm=1", rng)
+    assert probe is not None
+    assert probe.startswith("https://ex.org/blog/2020/") and probe.endswith(".html")
+    assert probe.count("/") == "https://ex.org/blog/2020/post.html".count("/")
+    assert probe != "https://ex.org/blog/2020/post.html"
+    slash = probe_url("https://ex.org/wiki/Page/", rng)
+    assert slash is not None and slash.startswith("https://ex.org/wiki/") and slash.endswith("/")
+
+
+def test_probe_url_for_query_ids_and_home() -> None:
+    rng = random.Random(1)
+    probe = probe_url("https://ex.org/article.php?section=news&id=12345", rng)
+    assert probe is not None and probe.startswith("https://ex.org/article.php?section=news&id=")
+    assert probe.rsplit("=", 1)[1].isdigit() and not probe.endswith("=12345")
+    assert probe_url("https://ex.org/", rng) is None
+    assert probe_pattern("https://ex.org/") is None
+
+
+def test_probe_urls_are_random() -> None:
+    rng = random.Random(3)
+    assert len({probe_url("https://ex.org/a/b", rng) for _ in range(20)}) == 20
+
+
+def test_probe_pattern_groups_siblings() -> None:
+    assert probe_pattern("https://ex.org/a/x.html") == probe_pattern("https://ex.org/a/y.html")
+    assert probe_pattern("https://ex.org/a/x.html") != probe_pattern("https://ex.org/a/x")
+    assert probe_pattern("https://ex.org/a/x") != probe_pattern("https://ex.org/b/x")
+    assert probe_pattern("https://ex.org/a/x") != probe_pattern("https://other.org/a/x")
+    assert probe_pattern("https://ex.org/p?id=1") == probe_pattern("https://ex.org/p?id=2")
+
+
+TEMPLATE = "Welcome to our shop. Browse our categories: garden, kitchen, tools, toys. Free delivery over 50 euros."
+
+
+def test_probe_matches_same_template() -> None:
+    probe = Probe(url="https://ex.org/a/zzz", pattern="p", status=200, final_url="https://ex.org/a/zzz",
+                  text=TEMPLATE, sha256="s1")
+    assert probe_matches(probe, final_url="https://ex.org/a/b", title=None, text=TEMPLATE, sha256="s2")
+    assert probe_matches(probe, final_url="https://ex.org/a/b", title=None, text=ARTICLE, sha256="s3") is None
+
+
+def test_probe_matches_same_body_or_redirect_target() -> None:
+    probe = Probe(url="https://ex.org/a/zzz", pattern="p", status=200, final_url="https://ex.org/landing",
+                  sha256="same")
+    assert probe_matches(probe, final_url="https://ex.org/x", title=None, text=None, sha256="same")
+    assert probe_matches(probe, final_url="https://ex.org/landing", title=None, text=None, sha256="other")
+
+
+def test_probe_that_404s_never_matches() -> None:
+    probe = Probe(url="https://ex.org/a/zzz", pattern="p", status=404, text=TEMPLATE, sha256="s")
+    assert probe_matches(probe, final_url=None, title=None, text=TEMPLATE, sha256="s") is None
+    assert probe_matches(None, final_url=None, title=None, text=TEMPLATE, sha256="s") is None
