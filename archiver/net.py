@@ -112,8 +112,8 @@ def blocked_reason(address: str) -> str | None:
         ("unspecified", ip.is_unspecified),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
         ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
     )
     for name, hit in checks:
         if hit:

@@ -1,0 +1,114 @@
+"""Address safety, URL redaction, resolvers and content-type sniffing (pure functions)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from archiver import net, sniff
+from archiver.net import ResolveError, StaticResolver, blocked_reason, redact, system_resolver
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("10.0.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("192.168.1.1", "private"),
+        ("fd00::1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("240.0.0.1", "reserved"),
+        ("::ffff:10.0.0.1", "private"),
+        ("100.64.0.1", "non-global"),
+    ],
+)
+def test_blocked_addresses(address: str, reason: str) -> None:
+    assert blocked_reason(address) == reason
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+def test_public_addresses(address: str) -> None:
+    assert blocked_reason(address) is None
+
+
+def test_redact() -> None:
+    assert redact("https://user:pw@example.org/a?b=1") == "https://user:***@example.org/a?b=1"
+    assert redact("https://token@example.org/") == "https://token:***@example.org/"
+    assert redact("https://example.org/a@b") == "https://example.org/a@b"
+    assert redact("http://example.org:8080/") == "http://example.org:8080/"
+
+
+def test_static_resolver() -> None:
+    resolver = StaticResolver({"a.example": ["1.2.3.4"], "b.example": "nxdomain", "c.example": "tempfail"})
+    assert resolver("A.example", 80) == ["1.2.3.4"]
+    assert resolver("127.0.0.1", 80) == ["127.0.0.1"]
+    with pytest.raises(ResolveError) as gone:
+        resolver("b.example", 80)
+    assert not gone.value.temporary
+    with pytest.raises(ResolveError) as later:
+        resolver("c.example", 80)
+    assert later.value.temporary
+    with pytest.raises(ResolveError):
+        resolver("unknown.example", 80)
+    assert resolver.calls == ["A.example", "127.0.0.1", "b.example", "c.example", "unknown.example"]
+
+
+def test_system_resolver_maps_gaierror(monkeypatch: pytest.MonkeyPatch) -> None:
+    def nxdomain(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    def again(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(net.socket, "getaddrinfo", nxdomain)
+    with pytest.raises(ResolveError) as gone:
+        system_resolver("www.interfax.ru", 443)
+    assert not gone.value.temporary
+    monkeypatch.setattr(net.socket, "getaddrinfo", again)
+    with pytest.raises(ResolveError) as later:
+        system_resolver("www.interfax.ru", 443)
+    assert later.value.temporary
+
+
+def test_system_resolver_on_an_ip_literal() -> None:
+    assert system_resolver("127.0.0.1", 80) == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "head", "expected"),
+    [
+        (None, b"%PDF-1.7\n...", "application/pdf"),
+        ("application/octet-stream", b"\x89PNG\r\n\x1a\n....", "image/png"),
+        (None, b"\xff\xd8\xff\xe0JFIF", "image/jpeg"),
+        (None, b"GIF89a....", "image/gif"),
+        (None, b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (None, b"  <!DOCTYPE html><html>", "text/html"),
+        ("", b"<html><body>x</body></html>", "text/html"),
+        (None, b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">', "application/xhtml+xml"),
+        (None, b'<?xml version="1.0"?><rss version="2.0">', "application/rss+xml"),
+        (None, b"just some words\nand lines", "text/plain"),
+        (None, b"\x00\x01\x02binary", "application/octet-stream"),
+        ("text/html; charset=utf-8", b"%PDF-1.4", "application/pdf"),
+        ("image/jpeg", b"<!DOCTYPE html><html><title>404</title>", "text/html"),
+        ("text/plain", b"<!doctype html><html><p>x", "text/html"),
+        ("text/plain", b"<p>an example of HTML in a text file", "text/plain"),
+        ("TEXT/HTML", b"<p>hi</p>", "text/html"),
+        ("application/json", b'{"a": 1}', "application/json"),
+    ],
+)
+def test_content_type(declared: str | None, head: bytes, expected: str) -> None:
+    assert sniff.content_type(declared, head) == expected
+
+
+def test_is_text() -> None:
+    assert sniff.is_text("text/html") and sniff.is_text("application/xhtml+xml")
+    assert sniff.is_text("application/ld+json") and sniff.is_text("text/plain")
+    assert not sniff.is_text("application/pdf") and not sniff.is_text("image/png") and not sniff.is_text(None)
