@@ -218,17 +218,20 @@ def prepare_sources(sources: Sequence[str], *, harvest: Callable[[str], Harvest]
 # -- extraction pool ---------------------------------------------------------------------------
 
 
-def _worker_init() -> None:
-    """In each extraction worker: ignore Ctrl-C (the parent decides) and die with the parent."""
+def _worker_init(owner_pid: int) -> None:
+    """In each extraction worker: ignore Ctrl-C (the archiving process decides) and exit
+    when that process is gone, even after kill -9 (a forkserver worker's parent is the
+    forkserver, which itself lives as long as any worker does)."""
     import signal
 
+    from archiver.store.core import pid_alive
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
 
     def watch() -> None:
         while True:
             time.sleep(1.0)
-            if os.getppid() != parent:
+            if not pid_alive(owner_pid):
                 os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
@@ -259,7 +262,9 @@ def _process_pool(workers: int) -> ProcessPoolExecutor | None:
             ctx = multiprocessing.get_context(method)
             if method == "forkserver":
                 ctx.set_forkserver_preload(["archiver.extract", "trafilatura"])
-            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+            _POOL = ProcessPoolExecutor(
+                max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+            )
             _POOL_SIZE = workers
         except (OSError, ImportError, ValueError, NotImplementedError) as exc:
             log.warning("no extraction process pool (%s); extracting in-line", exc)

@@ -59,6 +59,7 @@ __all__ = [
     "StoreStatus",
     "make_owner",
     "owner_is_dead",
+    "pid_alive",
 ]
 
 #: Seconds a connection waits for another writer before giving up.
@@ -89,7 +90,8 @@ def make_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` runs on this host (a zombie counts as dead)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -125,7 +127,7 @@ def owner_is_dead(owner: str) -> bool:
         return False
     if pid == os.getpid():
         return False
-    return not _pid_alive(pid)
+    return not pid_alive(pid)
 
 
 @dataclass(frozen=True)
