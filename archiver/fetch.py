@@ -282,10 +282,16 @@ class _Fetcher:
         return self._result(url, last, attempts, self.clock() - started, fetched_at)
 
     def _sleep(self, seconds: float) -> None:
+        """Wait between attempts; under fetch_many a real wait ends early on cancellation."""
         if self.cancel is None:
             self.sleep(seconds)
             return
-        if self.cancel.wait(seconds):
+        if self.sleep is time.sleep:
+            if self.cancel.wait(seconds):
+                raise Cancelled()
+            return
+        self.sleep(seconds)  # an injected (test) sleep
+        if self.cancel.is_set():
             raise Cancelled()
 
     def _result(self, url: str, a: _Attempt, attempts: int, elapsed: float, fetched_at: datetime) -> FetchResult:

@@ -214,3 +214,13 @@ def test_workers_get_their_own_sessions(monkeypatch: pytest.MonkeyPatch) -> None
         list(fetch_many(urls, config=cfg(workers=2, per_host=2)))
         assert web.total() == 12
     assert 1 <= len(made) <= 2  # one per worker thread, reused across URLs
+
+
+def test_retries_under_fetch_many_use_the_injected_sleep() -> None:
+    slept: list[float] = []
+    with FakeWeb() as web:
+        urls = [web.always("/u", 503), web.flaky("/f", failures=2)]
+        results = {r.url: r for r in fetch_many(urls, config=cfg(retries=3), sleep=slept.append)}
+        assert web.count("/u") == 4 and web.count("/f") == 3
+    assert results[urls[0]].status == 503 and results[urls[1]].ok
+    assert len(slept) == 5
