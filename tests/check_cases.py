@@ -8,14 +8,19 @@
   (or of scattered words) with text from another article, deterministically.
 - :func:`article_html`: a realistic HTML page (nav, header, aside, footer) around a text,
   for the fake web.
+- :func:`harvest_of`: a Harvest citing a list of URLs (archive without the harvester).
+- :class:`FixedRandom`: makes probe URLs predictable (last segment ``PROBE_SEGMENT``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import random
 import re
 from pathlib import Path
+
+from archiver.types import Citation, Harvest, Source, SourceFormat, SourceKind
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 
@@ -103,10 +108,11 @@ def rewrite_words(text: str, donor: str, fraction: float, seed: int = 1) -> str:
     return "\n".join(" ".join(words) for words in lines)
 
 
-def article_html(text: str, *, site: str = "Example News", extra_head: str = "", sidebar: str = "") -> str:
-    """A realistic HTML article page: nav, header, main article (title + paragraphs), aside, footer."""
+def article_html(text: str, *, site: str = "Example News", extra_head: str = "", sidebar: str = "",
+                 byline: tuple[str, ...] = ()) -> str:
+    """A realistic HTML article page: nav, header, main article (title, ``byline`` lines, paragraphs), aside, footer."""
     title, paragraphs = split_article(text)
-    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in [*byline, *paragraphs])
     nav = "".join(f'<li><a href="/section/{s.lower()}">{s}</a></li>' for s in ("World", "Politics", "Science", "Sport"))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | {site}</title>{extra_head}</head>
@@ -120,3 +126,28 @@ def article_html(text: str, *, site: str = "Example News", extra_head: str = "",
 <footer><p>Copyright {site}. All rights reserved.</p><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></footer>
 </body></html>
 """
+
+
+def harvest_of(urls: list[str], locator: str = "/tmp/article.md") -> Harvest:
+    """A Harvest citing ``urls`` (one per line), as the harvester would make for a plain list of links."""
+    from archiver.urls import canonicalize
+
+    text = "\n".join(urls)
+    data = text.encode("utf-8")
+    source = Source(locator=locator, kind=SourceKind.FILE, format=SourceFormat.TEXT,
+                    sha256=hashlib.sha256(data).hexdigest(), encoding="utf-8", size=len(data))
+    citations = tuple(
+        Citation(raw=u, url=canonicalize(u), source=locator, line=i + 1, column=1, paragraph=i + 1, context=u)
+        for i, u in enumerate(urls)
+    )
+    return Harvest(source=source, text=text, citations=citations)
+
+
+class FixedRandom(random.Random):
+    """A Random whose ``choice`` always takes the first item: probe URLs end in ``aaaa...`` (16 a's)."""
+
+    def choice(self, seq):  # type: ignore[no-untyped-def, override]
+        return seq[0]
+
+
+PROBE_SEGMENT = "a" * 16

@@ -1,0 +1,257 @@
+"""``archiver check`` end to end on the fake web: archive, change the web, check, read the checks table."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from check_cases import (
+    PROBE_SEGMENT,
+    FixedRandom,
+    article_html,
+    articles,
+    harvest_of,
+    rewrite_sentences,
+)
+from fakeweb import FakeWeb
+
+from archiver.check import check, check_offline
+from archiver.config import FetchConfig
+from archiver.fetch import fetch_many
+from archiver.net import StaticResolver, system_resolver
+from archiver.pipeline import PreparedSource, archive
+from archiver.store import checks as checks_sql
+from archiver.store.core import Store
+from archiver.types import CheckResult, LinkStatus
+
+FIX = Path(__file__).parent / "fixtures" / "check"
+ART = articles()
+CONFIG = FetchConfig(allow_private=True, retries=0, timeout=0.5, deadline=3.0, workers=8, per_host=4)
+SIDEBAR_OLD = "<h3>Related</h3><ul><li>Ten recipes for dinner</li><li>Housing market cools</li></ul>"
+SIDEBAR_NEW = "<h3>Related</h3><ul><li>Bakery wins award</li><li>Storm warning for Friday</li></ul>"
+TEMPLATE = """<html><head><title>Garden Shop</title></head><body><nav>Home Garden Kitchen</nav>
+<main><h1>Welcome to the Garden Shop</h1><p>Browse our categories: garden furniture, kitchen tools, seeds and
+bulbs, outdoor lighting. Free delivery on orders over fifty euros, returns within thirty days.</p></main>
+</body></html>"""
+
+
+class Clock:
+    """An injectable clock that moves only when told to (so streaks can span days)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, days: float) -> None:
+        self.now += timedelta(days=days)
+
+
+@dataclass
+class World:
+    web: FakeWeb
+    store: Store
+    resolver: StaticResolver
+    urls: dict[str, str]
+
+    def fetch(self) -> functools.partial[Iterator]:  # type: ignore[type-arg]
+        return functools.partial(fetch_many, resolver=self.resolver)
+
+    def run(self, urls: list[str] | None = None, **kw: object) -> dict[str, CheckResult]:
+        results = check(self.store, urls, config=CONFIG, fetch=self.fetch(), rng=FixedRandom(), extract_workers=0,
+                        **kw)  # type: ignore[arg-type]
+        return {r.url: r for r in results}
+
+    def last_row(self, name: str) -> CheckResult:
+        return checks_sql.history(self.store, self.urls[name])[-1]
+
+
+def build_web(web: FakeWeb) -> dict[str, str]:
+    """The web as archived: every page alive."""
+    u: dict[str, str] = {}
+    page = article_html
+    u["gone404"] = web.add("/news/gone-404", page(ART["coral"]))
+    u["gone410"] = web.add("/news/gone-410", page(ART["database"]))
+    u["rewritten"] = web.add("/news/rewritten", page(ART["lighthouse"]))
+    u["boiler"] = web.add("/news/boiler", page(ART["bikes"], sidebar=SIDEBAR_OLD,
+                                               byline=("Published 12 March 2024", "12,345 views")))
+    u["moved"] = web.add("/old/place", page(ART["coral"], site="Moved Times"))
+    u["home"] = web.add("/deep/section/story", page(ART["database"], site="Deep Post"))
+    web.add("/", page(ART["ru"], site="Front page"))
+    u["notfound"] = web.add("/news/notfound", page(ART["lighthouse"], site="NF Daily"))
+    u["probe"] = web.add("/shop/item-1", page(ART["bikes"], site="Garden Shop"), host=1)
+    u["gone_host"] = f"http://gone.test:{web.port(0)}/news/gone-host"
+    web.add("/news/gone-host", page(ART["ru"], site="Gone"))
+    u["challenge"] = web.add("/news/challenge", page(ART["coral"], site="Walled"))
+    u["slow"] = web.add("/news/slow", page(ART["database"], site="Slow"))
+    u["cond"] = web.conditional("/news/cond", page(ART["lighthouse"], site="Cond"), etag='"v1"')
+    return u
+
+
+def change_web(web: FakeWeb) -> None:
+    """The web today."""
+    web.remove("/news/gone-404")
+    web.always("/news/gone-410", status=410, body="gone")
+    web.add("/news/rewritten", article_html(rewrite_sentences(ART["lighthouse"], ART["coral"], 0.6)))
+    web.add("/news/boiler", article_html(ART["bikes"], sidebar=SIDEBAR_NEW,
+                                         byline=("Updated 2 April 2025", "98,012 views")))
+    web.redirect("/old/place", "/new/place", status=301)
+    web.add("/new/place", article_html(ART["coral"], site="Moved Times"))
+    web.redirect("/deep/section/story", "/", status=302)
+    web.add("/news/notfound", "<html><head><title>Page not found | NF Daily</title></head><body><nav>Home</nav>"
+            "<h1>Page not found</h1><p>Sorry, the page you are looking for does not exist.</p></body></html>")
+    web.add("/shop/item-1", TEMPLATE, host=1)
+    web.add(f"/shop/{PROBE_SEGMENT}", TEMPLATE, host=1)  # every missing page of host 1 answers the template
+    web.add("/news/challenge", (FIX / "cloudflare_challenge.html").read_text(), status=403,
+            headers={"Server": "cloudflare", "cf-mitigated": "challenge"})
+    web.hang("/news/slow")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with FakeWeb(hosts=2) as web:
+        urls = build_web(web)
+        resolver = StaticResolver({"gone.test": ["127.0.0.1"]}, fallback=system_resolver)
+        store = Store.open(tmp_path / "check.db")
+        fetch = functools.partial(fetch_many, resolver=resolver)
+        report = archive([PreparedSource("/tmp/article.md", harvest=harvest_of(list(urls.values())))],
+                         store=store, config=CONFIG, fetch=fetch, extract_workers=0)
+        assert report.ok, [o for o in report.outcomes if o.error]
+        try:
+            yield World(web, store, resolver, urls)
+        finally:
+            store.close()
+
+
+def test_every_class_after_the_web_changed(world: World) -> None:
+    change_web(world.web)
+    world.resolver.table["gone.test"] = StaticResolver.NXDOMAIN
+    snapshots_before = world.store.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+    got = world.run()
+    u = world.urls
+    expected = {
+        "gone404": LinkStatus.DEAD,
+        "gone410": LinkStatus.DEAD,
+        "rewritten": LinkStatus.DRIFTED,
+        "boiler": LinkStatus.OK,
+        "moved": LinkStatus.MOVED,
+        "home": LinkStatus.SOFT404,
+        "notfound": LinkStatus.SOFT404,
+        "probe": LinkStatus.SOFT404,
+        "gone_host": LinkStatus.DEAD,
+        "challenge": LinkStatus.BLOCKED,
+        "slow": LinkStatus.ERROR,
+        "cond": LinkStatus.OK,
+    }
+    assert {name: got[u[name]].status for name in expected} == expected
+    # each verdict is stored as a checks row, with what the writer needs
+    for name, status in expected.items():
+        row = world.last_row(name)
+        assert row.status is status, name
+        assert row.checked_at == got[u[name]].checked_at
+        assert row.streak == 1
+        assert row.snapshot_id is not None  # compared against the archived snapshot
+    assert world.last_row("gone404").http_status == 404
+    assert world.last_row("gone410").http_status == 410
+    rewritten = world.last_row("rewritten")
+    assert rewritten.similarity is not None and rewritten.similarity < 0.75
+    boiler = world.last_row("boiler")
+    assert boiler.similarity is not None and boiler.similarity >= 0.75
+    moved = world.last_row("moved")
+    assert moved.final_url == world.web.url("/new/place") and world.web.url("/new/place") in (moved.detail or "")
+    home = world.last_row("home")
+    assert home.final_url == world.web.url("/") and "home page" in (home.detail or "")
+    assert "not found" in (world.last_row("notfound").detail or "").lower()
+    assert "random sibling" in (world.last_row("probe").detail or "")
+    assert world.last_row("gone_host").error_kind == "dns"
+    assert "Cloudflare" in (world.last_row("challenge").detail or "")
+    slow = world.last_row("slow")
+    assert slow.error_kind == "timeout" and "timeout" in (slow.detail or "")
+    cond = world.last_row("cond")
+    assert cond.http_status == 304 and "304" in (cond.detail or "")
+    # the conditional request carried the snapshot's ETag, and the server sent no body
+    assert world.web.last("/news/cond").headers.get("if-none-match") == '"v1"'  # type: ignore[union-attr]
+    # a check never adds or rewrites snapshots (without --snapshot)
+    assert world.store.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == snapshots_before
+    # one probe for the template host, none for pages that matched their snapshot
+    assert world.web.count(f"/shop/{PROBE_SEGMENT}", host=1) == 1
+    assert world.web.count(f"/news/{PROBE_SEGMENT}") == 1  # the drifted page's pattern: probed once (404)
+
+
+def test_unchanged_web_is_all_ok(world: World) -> None:
+    got = world.run()
+    assert {r.status for r in got.values()} == {LinkStatus.OK}
+    assert all(r.similarity in (1.0, None) for r in got.values())
+    assert world.web.count(f"/news/{PROBE_SEGMENT}") == 0  # pages that match are never probed
+
+
+def test_streak_and_since_over_repeated_checks(world: World) -> None:
+    url = world.urls["gone404"]
+    world.web.remove("/news/gone-404")
+    clock = Clock(datetime(2025, 1, 1, tzinfo=UTC))
+    first = world.run([url], clock=clock)[url]
+    clock.advance(2)
+    second = world.run([url], clock=clock)[url]
+    assert (first.status, first.streak) == (LinkStatus.DEAD, 1)
+    assert (second.status, second.streak, second.since) == (LinkStatus.DEAD, 2, first.checked_at)
+    world.web.add("/news/gone-404", article_html(ART["coral"]))
+    clock.advance(1)
+    third = world.run([url], clock=clock)[url]
+    assert (third.status, third.streak, third.since) == (LinkStatus.OK, 1, third.checked_at)
+    assert [c.status for c in checks_sql.history(world.store, url)] == [LinkStatus.DEAD, LinkStatus.DEAD, LinkStatus.OK]
+
+
+def test_snapshot_option_adds_a_snapshot_and_keeps_the_old_one(world: World) -> None:
+    url = world.urls["rewritten"]
+    old = world.store.latest_snapshot(url)
+    assert old is not None
+    world.web.add("/news/rewritten", article_html(rewrite_sentences(ART["lighthouse"], ART["coral"], 0.6)))
+    result = world.run([url], capture=True)[url]
+    assert result.status is LinkStatus.DRIFTED and result.captured_snapshot_id is not None
+    assert result.snapshot_id == old.id  # compared with the old one
+    snaps = world.store.snapshots_for(url)
+    assert [s.id for s in snaps] == [old.id, result.captured_snapshot_id]
+    assert snaps[0] == old  # untouched
+    # the next check compares with the new capture: ok
+    assert world.run([url])[url].status is LinkStatus.OK
+
+
+def test_snapshot_option_captures_links_whose_capture_failed(world: World) -> None:
+    url = world.web.add("/news/late", "<h1>temporarily down</h1>", status=503)
+    report = archive([PreparedSource("/tmp/late.md", harvest=harvest_of([url], "/tmp/late.md"))],
+                     store=world.store, config=CONFIG, extract_workers=0)
+    assert not report.ok
+    world.web.add("/news/late", article_html(ART["bikes"]))
+    result = world.run([url], capture=True)[url]
+    assert result.status is LinkStatus.OK and "no good snapshot" in (result.detail or "")
+    assert result.captured_snapshot_id is not None
+    assert world.store.latest_snapshot(url) is not None
+
+
+def test_offline_reports_last_known_and_unchecked(world: World, no_network: None) -> None:
+    results = {r.url: r for r in check_offline(world.store)}
+    assert {r.status for r in results.values()} == {LinkStatus.UNCHECKED}
+    assert all(r.checked_at is None and r.streak == 0 for r in results.values())
+
+
+def test_offline_after_a_check(world: World) -> None:
+    url = world.urls["gone410"]
+    world.web.always("/news/gone-410", status=410, body="gone")
+    world.run([url])
+    results = {r.url: r for r in check_offline(world.store)}
+    assert results[url].status is LinkStatus.DEAD and results[url].streak == 1
+    assert results[world.urls["boiler"]].status is LinkStatus.UNCHECKED
+
+
+def test_status_filter_selects_by_last_class(world: World) -> None:
+    world.web.remove("/news/gone-404")
+    world.run([world.urls["gone404"], world.urls["boiler"]])
+    world.web.reset_counts()
+    got = world.run(statuses={LinkStatus.DEAD})
+    assert list(got) == [world.urls["gone404"]]
+    assert world.web.count("/news/boiler") == 0
