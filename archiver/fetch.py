@@ -356,11 +356,14 @@ class _Fetcher:
         while True:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled()
-            parts = urlsplit(current)
-            host = parts.hostname or ""
+            try:
+                parts = urlsplit(current)
+                host = parts.hostname or ""
+                port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+            except ValueError:
+                return fail(ErrorKind.HTTP_ERROR, f"http_error: invalid redirect location {redact(current)}")
             if parts.scheme.lower() not in ("http", "https") or not host:
                 return fail(ErrorKind.HTTP_ERROR, f"http_error: redirect to unsupported URL {redact(current)}")
-            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
             try:
                 addresses = self.resolver(host, port)
             except ResolveError as exc:
@@ -693,8 +696,19 @@ def _run(
             return None
         return result
 
-    results: queue.Queue[Any] = queue.Queue()
     workers = max(1, config.workers)
+    # Bounded: while the consumer is busy, at most this many finished results wait
+    # (in-flight downloads go on); beyond it the dispatcher stops starting new ones.
+    results: queue.Queue[Any] = queue.Queue(maxsize=2 * workers)
+
+    def put(item: Any) -> bool:
+        while not cancel.is_set():
+            try:
+                results.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-fetch")
 
     def dispatch() -> None:
@@ -737,15 +751,15 @@ def _run(
                 for future in done:
                     pacer.finish(inflight.pop(future))
                     result = future.result()
-                    if result is not None:
-                        results.put(result)
+                    if result is not None and not put(result) and result.body is not None:
+                        result.body.discard()
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
-            results.put(exc)
+            put(exc)
         finally:
             if cancel.is_set():
                 for future in inflight:
                     future.cancel()
-            results.put(_DONE)
+            put(_DONE)
 
     dispatcher = threading.Thread(target=dispatch, name="archiver-dispatch", daemon=True)
     dispatcher.start()
