@@ -55,6 +55,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import requests
 import urllib3.exceptions as u3exc
 from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
 
 from archiver import encoding, sniff
 from archiver.config import FetchConfig
@@ -126,7 +127,7 @@ class _Attempt:
     status: int | None = None
     reason: str = ""
     redirects: tuple[Hop, ...] = ()
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
     body: Body | None = None
     head: bytes = b""
     truncated: bool = False
@@ -426,7 +427,9 @@ class _Fetcher:
     ) -> _Attempt:
         cfg = self.config
         status = response.status_code
-        headers = dict(response.headers.items())
+        # Case-insensitive (servers send "content-type" as often as "Content-Type"); iterates in
+        # the server's order and spelling.
+        headers = CaseInsensitiveDict(response.headers.items())
         retry_after = parse_retry_after(headers.get("Retry-After")) if status in (429, 503) else None
         base = {
             "final_url": redact(url), "status": status, "reason": response.reason or "", "redirects": hops,

@@ -68,7 +68,12 @@ Static helpers: ``closed_port()`` -> a port on 127.0.0.1 with nothing listening;
 ``content_type``, ``chunks`` (an iterable of bytes streamed instead of ``body``),
 ``length`` (Content-Length to announce with ``chunks``; ``None`` -> close-delimited),
 ``interval`` (sleep between chunks), ``action`` (``"reset"``, ``"hang"`` or
-``"close"``: drop the connection without answering).
+``"close"``: drop the connection without answering), ``latency`` (extra seconds
+before answering, on top of the web's). ``http_date(ts)`` formats an HTTP date.
+
+Example of a dynamic route (the page changes on the third visit)::
+
+    web.route("/news", lambda req, n: Reply(body="old" if n < 3 else "new"))
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FakeWeb", "Reply", "Request", "closed_port", "closed_url"]
+__all__ = ["FakeWeb", "Reply", "Request", "closed_port", "closed_url", "http_date"]
 
 
 @dataclass(frozen=True)

@@ -485,3 +485,12 @@ def test_host_key() -> None:
     assert host_key("https://Example.org/a") == "https://example.org:443"
     assert host_key("http://example.org:8080/") == "http://example.org:8080"
     assert host_key("http://example.org/") != host_key("https://example.org/")
+
+
+def test_header_names_are_case_insensitive(fakeweb: FakeWeb) -> None:
+    data = (FIXTURES / "cp1251_nometa.html").read_bytes()
+    url = fakeweb.add("/lc", data, content_type=None, headers={"content-type": "text/html; charset=windows-1251"})
+    result = fetch_one(url, config=cfg())
+    assert (result.encoding, result.encoding_source) == ("cp1251", "header")
+    assert result.headers["Content-Type"] == result.headers["content-type"] == "text/html; charset=windows-1251"
+    assert "content-type" in list(result.headers)  # the server's spelling is kept
