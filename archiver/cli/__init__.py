@@ -14,3 +14,4 @@ from archiver.cli import show
 from archiver.cli import verify
 from archiver.cli import report
 from archiver.cli import fetch
+from archiver.cli import check
