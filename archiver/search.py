@@ -29,6 +29,7 @@ Contract:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,7 +92,8 @@ def _term(word: str) -> str | None:
 
 
 def _lex(query: str) -> list[_Tok]:
-    text = query.translate(_DOUBLE_QUOTES)
+    # Control characters (NUL ends an FTS5 string early) are word separators, as in the index.
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in query.translate(_DOUBLE_QUOTES))
     toks: list[_Tok] = []
     i, n = 0, len(text)
     depth = 0
@@ -402,18 +404,20 @@ def search(
             until=iso_bound(until) if until else None,
             limit=limit,
             title_weight=TITLE_WEIGHT,
-            snippet=(_SQL_OPEN, _SQL_CLOSE, _ELLIPSIS, SNIPPET_TOKENS),
         )
     except queries.FtsSyntaxError as exc:  # a backstop: _check should have caught it
         raise QueryError(
             f"the search engine cannot parse this query ({exc})",
             hint='quote unusual words: "like this"; operators are AND, OR, NOT in capitals',
         ) from None
+    marked = queries.snippets(
+        database, match, [row["id"] for row in rows], markers=(_SQL_OPEN, _SQL_CLOSE, _ELLIPSIS, SNIPPET_TOKENS)
+    )
     return [
         SearchHit(
             url=row["url"],
             title=row["title"],
-            snippet=_clean_snippet(row["snippet"] or ""),
+            snippet=_clean_snippet(marked.get(row["id"]) or ""),
             score=-float(row["rank"]),
             snapshot_id=row["id"],
             captured_at=parse_stored_time(row["captured_at"]),

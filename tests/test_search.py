@@ -47,6 +47,7 @@ from archiver.store import Store
         ("http://example.com/a?b=1", '"http://example.com/a?b=1"'),
         ('say "x" "" ...', 'say "x"'),
         ("NEAR", '"NEAR"'),
+        ("nul\x00byte\ttab", "nul byte tab"),
         # FTS5 allows implicit AND only between phrases: it is spelled out next to groups
         ("(war OR peace) treaty", "(war OR peace) AND treaty"),
         ("steel title:(iron OR ore)", "steel AND title : (iron OR ore)"),
@@ -274,3 +275,18 @@ def test_time_filters(store: Store, archive: Archive) -> None:
     since = search(store, "steel", since=FEB + timedelta(days=1))
     assert [h.snapshot_id for h in since] == [archive.snapshots["sanctions@v2"]]
     assert search(store, "zeppelin", since=FEB) == []
+
+
+def test_candidate_pool_grows_when_filters_reject_the_best(
+    store: Store, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.store import queries
+
+    monkeypatch.setattr(queries, "POOLS", (1, None))
+    # the best match for "steel" is the sanctions page; the filter keeps only the café
+    assert urls(search(store, "steel", limit=1, domain="www.example.org")) == [archive.urls["cafe"]]
+    # and the January snapshot (ranked with the March one) is skipped as not the latest
+    hits = search(store, "steel exporters", limit=1)
+    assert [h.snapshot_id for h in hits] == [archive.snapshots["sanctions@v2"]]
+    monkeypatch.setattr(queries, "POOLS", (1,))
+    assert search(store, "steel", limit=1, domain="www.example.org") == []  # the pool alone is not enough

@@ -31,6 +31,7 @@ __all__ = [
     "link_of_snapshot",
     "search_snapshots",
     "snapshots_for",
+    "snippets",
 ]
 
 
@@ -64,6 +65,10 @@ def _is_fts_error(exc: sqlite3.OperationalError) -> bool:
     return "fts5" in message or "unterminated string" in message or "syntax error" in message
 
 
+#: Candidate pools for :func:`search_snapshots`, as multiples of ``limit``; ``None``: every match.
+POOLS: tuple[int | None, ...] = (5, 50, None)
+
+
 def search_snapshots(
     db: sqlite_utils.Database,
     match: str,
@@ -75,26 +80,23 @@ def search_snapshots(
     until: str | None = None,
     limit: int = 20,
     title_weight: float = 2.0,
-    snippet: tuple[str, str, str, int] = ("[", "]", "…", 24),
 ) -> list[dict[str, Any]]:
     """Good snapshots matching the FTS5 expression ``match``, best first.
 
-    Rows: ``id, url, title, final_url, captured_at, rank`` (bm25: lower is better) and
-    ``snippet`` (``snippet(...)`` with the given open/close markers, ellipsis and size).
+    Rows: ``id, url, title, final_url, captured_at, rank`` (bm25: lower is better).
     ``latest_only`` keeps, per link, only its latest good snapshot within the time bounds.
     ``domain`` is an ASCII host; subdomains match. ``source_id`` keeps links cited by that
     ``sources`` row.
+
+    How: bm25 is computed inside FTS5 alone and only the best ``limit * 5`` matches are
+    joined with ``snapshots``/``links`` and filtered; when the filters leave fewer than
+    ``limit`` rows and more matches exist, the pool grows (``limit * 50``, then every
+    match). Touching a snapshot row costs far more than ranking a match (rows hold the
+    text), so this keeps a common word fast, and the result is the same as filtering
+    every match first (up to ties in bm25 at the pool's edge).
     """
     _register_functions(db)
-    params: dict[str, Any] = {
-        "match": match,
-        "tw": title_weight,
-        "open": snippet[0],
-        "close": snippet[1],
-        "ellipsis": snippet[2],
-        "tokens": snippet[3],
-        "limit": limit,
-    }
+    params: dict[str, Any] = {"match": match, "tw": title_weight, "limit": limit}
     bounds: list[str] = []  # templates over the snapshot alias {s}
     if since is not None:
         bounds.append("{s}.captured_at >= :since")
@@ -102,7 +104,7 @@ def search_snapshots(
     if until is not None:
         bounds.append("{s}.captured_at < :until")
         params["until"] = until
-    where = ["snapshots_fts MATCH :match", "s.ok = 1", *(b.format(s="s") for b in bounds)]
+    where = ["s.ok = 1", *(b.format(s="s") for b in bounds)]
     if domain is not None:
         where.append("archiver_in_domain(l.url, :domain)")
         params["domain"] = domain
@@ -116,20 +118,47 @@ def search_snapshots(
             + " ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1)"
         )
     sql = (
-        "SELECT s.id, l.url, s.title, s.final_url, s.captured_at,"
-        " bm25(snapshots_fts, :tw, 1.0) AS rank,"
-        " snippet(snapshots_fts, -1, :open, :close, :ellipsis, :tokens) AS snippet"
-        " FROM snapshots_fts"
-        " JOIN snapshots s ON s.id = snapshots_fts.rowid"
-        " JOIN links l ON l.id = s.link_id"
-        " WHERE " + " AND ".join(where) + " ORDER BY rank, s.id DESC LIMIT :limit"
+        "WITH pool AS (SELECT rowid AS id, bm25(snapshots_fts, :tw, 1.0) AS rank FROM snapshots_fts"
+        " WHERE snapshots_fts MATCH :match ORDER BY rank LIMIT :pool)"
+        " SELECT s.id, l.url, s.title, s.final_url, s.captured_at, pool.rank,"
+        " (SELECT count(*) FROM pool) AS pool_size"
+        " FROM pool JOIN snapshots s ON s.id = pool.id JOIN links l ON l.id = s.link_id"
+        " WHERE " + " AND ".join(where) + " ORDER BY pool.rank, s.id DESC LIMIT :limit"
     )
+    rows: list[dict[str, Any]] = []
     try:
-        return list(db.query(sql, params))
+        for factor in POOLS:
+            params["pool"] = -1 if factor is None else limit * factor
+            rows = list(db.query(sql, params))
+            if len(rows) >= limit or factor is None or (rows and rows[0]["pool_size"] < params["pool"]):
+                break
     except sqlite3.OperationalError as exc:
         if _is_fts_error(exc):
             raise FtsSyntaxError(str(exc)) from None
         raise
+    for row in rows:
+        del row["pool_size"]
+    return rows
+
+
+def snippets(
+    db: sqlite_utils.Database, match: str, ids: Iterable[int], *, markers: tuple[str, str, str, int]
+) -> dict[int, str]:
+    """FTS5 ``snippet()`` of each snapshot in ``ids`` for ``match``: ``{id: text}``.
+
+    ``markers`` are (open, close, ellipsis, tokens). One query per id: FTS5 uses a
+    ``rowid = ?`` constraint but not ``rowid IN (...)``, and ``snippet()`` tokenizes the
+    whole text, so it is only worth computing for the rows shown.
+    """
+    out: dict[int, str] = {}
+    sql = (
+        "SELECT snippet(snapshots_fts, -1, ?, ?, ?, ?) FROM snapshots_fts"
+        " WHERE snapshots_fts MATCH ? AND rowid = ?"
+    )
+    for snapshot_id in ids:
+        row = db.execute(sql, [*markers, match, snapshot_id]).fetchone()
+        out[snapshot_id] = row[0] if row else ""
+    return out
 
 
 def link_id(db: sqlite_utils.Database, urls: Iterable[str]) -> tuple[int, str] | None:
