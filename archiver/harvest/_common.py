@@ -1,0 +1,173 @@
+"""Helpers shared by the format harvesters: positions, paragraphs, context, and turning raw text into a Citation.
+
+Positions are computed on the decoded text with newlines normalised to ``\\n`` (see
+:func:`normalize_newlines`): lines and columns are 1-based and columns count characters.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+
+from archiver.errors import InvalidURLError
+from archiver.types import Citation, Link, Skipped
+from archiver.urls import canonicalize, scheme_of
+
+CONTEXT_LIMIT = 300
+_SPACES = re.compile(r"\s+")
+# A sentence ends with . ! ? or an ellipsis, maybe followed by closing quotes/brackets, then white space.
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*\s+")
+# The same, matched on reversed text to find the nearest sentence end before a position.
+_SENTENCE_END_REVERSED = re.compile(r"\s+[\"'\u201d\u2019\u00bb)\]]*[.!?\u2026]")
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n\s*")
+
+
+def normalize_newlines(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` become ``\\n`` so that line numbers agree with editors."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def collapse(text: str) -> str:
+    """Collapse runs of white space to one space and strip the ends."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def bound_context(context: str, raw: str, limit: int = CONTEXT_LIMIT) -> str:
+    """Cut ``context`` to about ``limit`` characters, keeping ``raw`` (the link) inside the window."""
+    if len(context) <= limit:
+        return context
+    at = context.find(raw)
+    if at < 0 or len(raw) >= limit:
+        return context[:limit].rstrip() + "\u2026"
+    spare = limit - len(raw)
+    lo = max(0, at - spare // 2)
+    hi = min(len(context), lo + limit)
+    lo = max(0, hi - limit)
+    if lo > 0:  # do not start or end in the middle of a word
+        space = context.find(" ", lo, at)
+        lo = space + 1 if space >= 0 else lo
+    if hi < len(context):
+        space = context.rfind(" ", at + len(raw), hi)
+        hi = space if space >= 0 else hi
+    return ("\u2026" if lo > 0 else "") + context[lo:hi].strip() + ("\u2026" if hi < len(context) else "")
+
+
+def sentence_around(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> str:
+    """The sentence of ``text`` holding ``text[start:end]``, not crossing ``lo``/``hi``, whitespace-collapsed.
+
+    A sentence ends at ``. ! ? …`` (plus closing quotes) and white space *not* followed by a
+    lower-case letter or a digit, so "U.S. officials" and "Feb. 27" do not end one.
+    """
+    hi = len(text) if hi is None else hi
+    window_lo = max(lo, start - 2 * CONTEXT_LIMIT)
+    s = window_lo
+    window = text[window_lo:start]
+    for match in _SENTENCE_END_REVERSED.finditer(window[::-1]):
+        following = text[start - match.start() : start - match.start() + 1]
+        if not following or not (following.islower() or following.isdigit()):
+            s = start - match.start()
+            break
+    e = min(hi, end + 2 * CONTEXT_LIMIT)
+    for match in _SENTENCE_END.finditer(text, end, e):
+        following = text[match.end() : match.end() + 1]
+        if not following or not (following.islower() or following.isdigit()):
+            e = match.start() + 1
+            break
+    return bound_context(collapse(text[s:e]), collapse(text[start:end]))
+
+
+class TextIndex:
+    """Line, column and paragraph lookup for one text (newlines already normalised).
+
+    Paragraphs are runs of non-blank lines separated by blank lines, counted from 1.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line_starts = [0]
+        self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+        # Paragraph boundaries: (start offset, end offset) of each run of non-blank lines.
+        self.para_starts: list[int] = []
+        self.para_ends: list[int] = []
+        pos = 0
+        for match in _BLANK_LINE.finditer(text):
+            if text[pos : match.start()].strip():
+                self.para_starts.append(pos)
+                self.para_ends.append(match.start())
+            pos = match.end()
+        if text[pos:].strip() or not self.para_starts:
+            self.para_starts.append(pos)
+            self.para_ends.append(len(text))
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line + 1, offset - self.line_starts[line] + 1
+
+    def line_bounds(self, line: int) -> tuple[int, int]:
+        """Start and end offsets of 1-based ``line`` (end excludes the newline)."""
+        start = self.line_starts[line - 1]
+        end = self.line_starts[line] - 1 if line < len(self.line_starts) else len(self.text)
+        return start, end
+
+    def paragraph(self, offset: int) -> tuple[int, int, int]:
+        """1-based paragraph number holding ``offset`` and that paragraph's start/end offsets."""
+        idx = max(0, bisect.bisect_right(self.para_starts, offset) - 1)
+        return idx + 1, self.para_starts[idx], self.para_ends[idx]
+
+
+def make_citation(
+    raw: str,
+    *,
+    source: str,
+    line: int,
+    column: int,
+    paragraph: int,
+    context: str,
+    anchor: str | None = None,
+    url_text: str | None = None,
+    base: str | None = None,
+) -> Citation | Skipped:
+    """Canonicalize ``url_text`` (default ``raw``) and build a Citation, or a Skipped with the reason.
+
+    ``reason`` is ``"scheme"`` when the text has a scheme other than http(s), else ``"invalid"``.
+    """
+    target = raw if url_text is None else url_text
+    try:
+        url = canonicalize(target, base)
+    except InvalidURLError as exc:
+        scheme = scheme_of(target)
+        reason = "scheme" if scheme is not None and scheme not in ("http", "https") else "invalid"
+        return Skipped(raw=raw, source=source, line=line, reason=reason, message=exc.message)
+    return Citation(
+        raw=raw,
+        url=url,
+        source=source,
+        line=line,
+        column=column,
+        paragraph=paragraph,
+        context=context,
+        anchor=anchor,
+    )
+
+
+def collect(found: Iterable[Citation | Skipped], skipped: list[Skipped] | None) -> list[Citation]:
+    """Split harvester output: return the citations, append the skipped ones to ``skipped`` if given."""
+    citations: list[Citation] = []
+    for item in found:
+        if isinstance(item, Citation):
+            citations.append(item)
+        elif skipped is not None:
+            skipped.append(item)
+    return citations
+
+
+def group_links(citations: Iterable[Citation]) -> list[Link]:
+    """Distinct canonical URLs in order of first appearance, each with all its citations in order."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.url, []).append(citation)
+    return [Link(url=url, occurrences=tuple(items)) for url, items in groups.items()]

@@ -1,0 +1,299 @@
+"""URL canonicalization: the one place where "are these two citations the same link?" is decided.
+
+Contract of :func:`canonicalize` (pure, idempotent: ``canonicalize(canonicalize(u)) == canonicalize(u)``):
+
+* only ``http`` and ``https`` URLs are accepted; anything else raises :class:`InvalidURLError`,
+  as do URLs with no host, a bad port, or spaces/illegal characters in the host;
+* scheme and host are lower-cased, IDN hosts become punycode, a trailing dot on the host is
+  dropped, the default port (80/443) is removed, an empty path becomes ``/``;
+* dot segments (``.``/``..``) are resolved (RFC 3986 5.2.4); empty segments are kept;
+* percent-encoding is normalised: hex digits upper-cased, escapes of *unreserved* characters
+  (``A-Z a-z 0-9 - . _ ~``) decoded; characters that may not appear in a URL (non-ASCII,
+  space, ``"`` ``<`` ``>`` ...) are percent-encoded as UTF-8;
+* the fragment, a trailing ``?`` and tracking parameters (``utm_*``, ``fbclid``, ``gclid``...,
+  see :data:`TRACKING_PARAMS`) are removed.
+
+It never changes: the case of the path, the order of the remaining query parameters, a
+trailing or doubled slash, ``+`` versus ``%20``, an encoded reserved character (``%2F`` stays
+``%2F``), a blank parameter (``?a=&b``); it never merges ``http`` with ``https`` or ``www.``
+with the bare host. Merging two different resources loses a citation; a duplicate only
+costs a fetch, so every doubtful case keeps URLs apart.
+
+Why hand-rolled on ``urllib.parse`` + ``idna`` rather than a library (checked with
+courlan 1.4, w3lib 2.5 and url-normalize): courlan ``normalize_url`` sorts query parameters,
+drops blank ones, turns ``%20`` into ``+`` and leaves dot segments; w3lib ``canonicalize_url``
+sorts parameters, turns ``%20`` into ``+`` and keeps ``:80``; url-normalize sorts parameters
+by default, keeps the fragment and decodes reserved escapes in the query. Each breaks a rule
+above, and ``urllib.parse.urljoin`` collapses ``//`` in paths, so relative references are
+resolved here too (RFC 3986 5.2.2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import idna
+
+from archiver.errors import InvalidURLError
+
+__all__ = [
+    "TRACKING_PARAMS",
+    "TRACKING_PREFIXES",
+    "canonicalize",
+    "host_key",
+    "is_tracking_param",
+    "resolve",
+    "scheme_of",
+]
+
+#: Query parameter names (compared lower-case) that only track the reader.
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "yclid",
+        "ysclid",
+        "_hsenc",
+        "_hsmi",
+        "__hssc",
+        "__hstc",
+        "__hsfp",
+        "hsctatrk",
+        "igshid",
+        "igsh",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "_openstat",
+        "vero_id",
+        "vero_conv",
+        "wickedid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "srsltid",
+        "rb_clickid",
+        "_gl",
+        "ncid",
+        "cmpid",
+        "s_cid",
+        "spm",
+        "sr_share",
+    }
+)
+#: Query parameter name prefixes (lower-case) that only track the reader.
+TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_campaign", "pk_kwd", "pk_source", "pk_medium", "mtm_")
+
+_HTTP_SCHEMES = {"http": 80, "https": 443}
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+# scheme ":" ["//" authority] path ["?" query] ["#" fragment]  (RFC 3986 appendix B, scheme required)
+_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(//)?([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?\Z", re.DOTALL)
+_STRIP_INSIDE = re.compile(r"[\t\n\r]")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Anything outside unreserved + reserved + '%' must be percent-encoded (as UTF-8).
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_ASCII_HOST = re.compile(r"^[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*$")
+
+
+def scheme_of(raw: str) -> str | None:
+    """The lower-cased scheme written at the start of ``raw`` (``"mailto"``, ``"http"``), or ``None``."""
+    match = _SCHEME_RE.match(raw.strip())
+    return match.group(1).lower() if match else None
+
+
+def is_tracking_param(name: str) -> bool:
+    """True when a query parameter called ``name`` only tracks the reader (``utm_source``, ``fbclid``...)."""
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _quote_match(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group(0).encode("utf-8"))
+
+
+def _pct_match(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+
+def _normalize_escapes(part: str) -> str:
+    """Percent-encode what must be encoded, upper-case escapes, decode escaped unreserved characters."""
+    if not part:
+        return part
+    part = _NEEDS_QUOTING.sub(_quote_match, part)
+    # Decoding can form a new escape ("%4%31" -> "%41"): repeat to a fixed point, so the result
+    # is idempotent. Each decoding pass shortens the string, so this ends.
+    while "%" in part:
+        decoded = _PCT.sub(_pct_match, part)
+        if decoded == part:
+            break
+        part = decoded
+    return part
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4 for an absolute path; empty segments (``//``) are kept."""
+    if "." not in path:
+        return path
+    segments = path.split("/")[1:]
+    if "." not in segments and ".." not in segments:
+        return path
+    out: list[str] = []
+    for segment in segments:
+        if segment == ".":
+            continue
+        if segment == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(segment)
+    if segments[-1] in (".", ".."):
+        out.append("")
+    return "/" + "/".join(out)
+
+
+def _merge_paths(base_path: str, ref_path: str, base_has_authority: bool) -> str:
+    if base_has_authority and not base_path:
+        return "/" + ref_path
+    return base_path[: base_path.rfind("/") + 1] + ref_path
+
+
+def resolve(raw: str, base: str | None) -> str:
+    """Resolve the reference ``raw`` against ``base`` (RFC 3986 5.2.2), keeping ``//`` in paths.
+
+    Returns ``raw`` unchanged when it has a scheme or when there is no base.
+    """
+    raw = raw.strip()
+    if base is None or _SCHEME_RE.match(raw):
+        return raw
+    try:
+        b = urlsplit(base.strip())
+        r = urlsplit(raw)
+    except ValueError as exc:
+        raise InvalidURLError(f"cannot resolve: {exc}", raw) from exc
+    if r.netloc or raw.startswith("//"):
+        scheme, netloc, path, query = b.scheme, r.netloc, r.path, r.query
+    elif not r.path:
+        scheme, netloc, path = b.scheme, b.netloc, b.path
+        query = r.query if ("?" in raw) else b.query
+    else:
+        scheme, netloc, query = b.scheme, b.netloc, r.query
+        path = r.path if r.path.startswith("/") else _merge_paths(b.path, r.path, bool(b.netloc))
+    url = f"{scheme}://{netloc}{path}" if scheme else f"//{netloc}{path}"
+    if query or "?" in raw:
+        url += "?" + query
+    if r.fragment:
+        url += "#" + r.fragment
+    return url
+
+
+def _canonical_host(host: str, raw: str) -> str:
+    if not host:
+        raise InvalidURLError("no host", raw)
+    if host.startswith("["):
+        if not host.endswith("]"):
+            raise InvalidURLError("bad IPv6 address", raw)
+        try:
+            return "[" + ipaddress.IPv6Address(host[1:-1]).compressed + "]"
+        except ValueError as exc:
+            raise InvalidURLError("bad IPv6 address", raw) from exc
+    if host.endswith("."):
+        host = host[:-1]
+    if host.isascii():
+        host = host.lower()
+        if not _ASCII_HOST.match(host):
+            raise InvalidURLError(f"bad host {host!r}", raw)
+        return host
+    try:
+        encoded = idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        # IDNA2008 refuses symbols (http://✪df.ws) that browsers still resolve via IDNA2003.
+        try:
+            encoded = host.encode("idna").decode("ascii").lower()
+        except UnicodeError as exc:
+            raise InvalidURLError(f"bad host {host!r}", raw) from exc
+    if not _ASCII_HOST.match(encoded):
+        raise InvalidURLError(f"bad host {host!r}", raw)
+    return encoded
+
+
+def _split_netloc(netloc: str, raw: str) -> tuple[str, str, str]:
+    """Split ``userinfo@host:port`` into its three parts (``userinfo``/``port`` may be empty)."""
+    userinfo, _, hostport = netloc.rpartition("@")
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0:
+            raise InvalidURLError("bad IPv6 address", raw)
+        host, rest = hostport[: end + 1], hostport[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise InvalidURLError("bad port", raw)
+        port = rest[1:]
+    else:
+        host, _, port = hostport.partition(":")
+    return userinfo, host, port
+
+
+def canonicalize(raw: str, base: str | None = None) -> str:
+    """Return the canonical form of the http(s) URL ``raw`` (resolved against ``base`` if relative).
+
+    Pure and idempotent; the rules are in the module docstring.
+    Raises :class:`InvalidURLError` for a non-http(s) scheme, a missing host, a bad port or host.
+    """
+    text = _STRIP_INSIDE.sub("", raw.strip())
+    if base is not None:
+        text = resolve(text, _STRIP_INSIDE.sub("", base.strip()))
+    return _canonicalize(text)
+
+
+@lru_cache(maxsize=8192)
+def _canonicalize(text: str) -> str:
+    match = _ABSOLUTE.match(text)
+    if match is None:
+        raise InvalidURLError("not an absolute URL (no scheme)", text)
+    scheme = match.group(1).lower()
+    if scheme not in _HTTP_SCHEMES:
+        raise InvalidURLError(f"unsupported scheme {scheme}:", text)
+    if match.group(2) is None:
+        raise InvalidURLError("no host", text)
+    userinfo, host, port = _split_netloc(match.group(3), text)
+    host = _canonical_host(host, text)
+    if port:
+        if not port.isascii() or not port.isdigit() or len(port) > 5 or int(port) > 65535:
+            raise InvalidURLError(f"bad port {port!r}", text)
+        port = "" if int(port) == _HTTP_SCHEMES[scheme] else str(int(port))
+    try:
+        path = _remove_dot_segments(_normalize_escapes(match.group(4)) or "/")
+        query = _normalize_escapes(match.group(5) or "")
+        userinfo = _normalize_escapes(userinfo)
+    except UnicodeEncodeError as exc:  # lone surrogates cannot be encoded as UTF-8
+        raise InvalidURLError("characters that cannot be encoded", text) from exc
+    if query:
+        kept = [p for p in query.split("&") if not is_tracking_param(p.partition("=")[0])]
+        query = "&".join(kept) if kept != [""] else ""
+    netloc = (userinfo + "@" if userinfo else "") + host + (":" + port if port else "")
+    return f"{scheme}://{netloc}{path}" + ("?" + query if query else "")
+
+
+def host_key(url: str) -> str:
+    """The politeness key of ``url``: ``scheme://host:port`` with the port always explicit.
+
+    Two URLs share a key when requests to them hit the same server endpoint
+    (``https://Example.com/a`` and ``https://example.com:443/b`` both give ``https://example.com:443``).
+    Raises :class:`InvalidURLError` like :func:`canonicalize`.
+    """
+    canonical = canonicalize(url)
+    scheme, _, rest = canonical.partition("://")
+    netloc = rest.split("/", 1)[0]
+    _, host, port = _split_netloc(netloc, url)
+    return f"{scheme}://{host}:{port or _HTTP_SCHEMES[scheme]}"
