@@ -272,6 +272,19 @@ def _process_pool(workers: int) -> ProcessPoolExecutor | None:
         return _POOL
 
 
+def _ready() -> bool:
+    return True
+
+
+def _warm_pool(workers: int) -> None:
+    """Start the extraction workers now, so they are ready when the first page arrives."""
+    pool = _process_pool(workers) if workers > 0 else None
+    if pool is not None:
+        with contextlib.suppress(Exception):
+            for _ in range(workers):
+                pool.submit(_ready)
+
+
 @atexit.register
 def _shutdown_pool() -> None:
     global _POOL
@@ -512,6 +525,7 @@ def archive(
     prepared = [s if isinstance(s, PreparedSource) else None for s in sources]
     if any(p is None for p in prepared):
         prepared = prepare_sources([str(s) for s in sources])
+    _warm_pool(extract_workers)
     own_store = not isinstance(store, Store)
     st = store if isinstance(store, Store) else Store.open(store)
     stop = stop or threading.Event()
