@@ -118,7 +118,7 @@ def search_snapshots(
             + " ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1)"
         )
     sql = (
-        "WITH pool AS (SELECT rowid AS id, bm25(snapshots_fts, :tw, 1.0) AS rank FROM snapshots_fts"
+        "WITH pool AS MATERIALIZED (SELECT rowid AS id, bm25(snapshots_fts, :tw, 1.0) AS rank FROM snapshots_fts"
         " WHERE snapshots_fts MATCH :match ORDER BY rank LIMIT :pool)"
         " SELECT s.id, l.url, s.title, s.final_url, s.captured_at, pool.rank,"
         " (SELECT count(*) FROM pool) AS pool_size"
