@@ -63,3 +63,26 @@ def test_sigkill_mid_run_then_immediate_rerun(tmp_path: Path) -> None:
             ).fetchall())
             assert per_link == {u: 1 for u in urls}  # every link archived exactly once
             assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+
+
+def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
+    with FakeWeb(hosts=1, latency=0.2) as web:
+        urls = [web.add(f"/p{i}", body=page(i)) for i in range(LINKS)]
+        article = tmp_path / "article.txt"
+        article.write_text("\n".join(urls) + "\n")
+        db = tmp_path / "archive.db"
+        cmd = subprocess_cmd("archive", str(article), "--db", str(db), "--allow-private", "--json")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        first = [json.loads(proc.stdout.readline()) for _ in range(3)]
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=30)
+        saved = first + [json.loads(line) for line in rest.splitlines()]
+        assert proc.returncode == 130
+        assert "interrupted" in err and "Traceback" not in err and f"database: {db}" in err
+        assert len(saved) < LINKS
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == len(saved)
+            assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+            summary = json.loads(conn.execute("SELECT summary FROM runs").fetchone()[0])
+            assert summary["interrupted"] is True and summary["archived"] == len(saved)
