@@ -40,6 +40,7 @@ from typing import Any
 from archiver.errors import InvalidURLError, NotFoundError
 from archiver.search import iso_bound, parse_stored_time, parse_time_bound
 from archiver.store import queries
+from archiver.store.checks import history as check_history
 from archiver.types import Snapshot
 
 OFFLINE_CSP = (
@@ -306,7 +307,8 @@ class HistoryEvent:
 
     ``status`` is ``ok`` or the error kind (``failed`` when unknown) for a snapshot, the
     :class:`~archiver.types.LinkStatus` value for a check. ``snapshot_id`` is the capture
-    itself, or the snapshot a check compared against.
+    itself, or the snapshot a check compared against. ``streak`` (checks only) counts the
+    consecutive checks, this one included, with the same status.
     """
 
     kind: str
@@ -314,7 +316,6 @@ class HistoryEvent:
     status: str
     url: str
     snapshot_id: int | None = None
-    check_id: int | None = None
     http_status: int | None = None
     final_url: str | None = None
     title: str | None = None
@@ -322,6 +323,7 @@ class HistoryEvent:
     size: int | None = None
     similarity: float | None = None
     detail: str | None = None
+    streak: int | None = None
 
 
 def history(store: Any, url: str) -> list[HistoryEvent]:
@@ -346,22 +348,21 @@ def history(store: Any, url: str) -> list[HistoryEvent]:
             size=row["size"],
             detail=row["error_message"] or row["extract_error"],
         )
-        events.append((when, 0, row["id"], event))
-    for row in queries.checks_for(db, link):
-        when = parse_stored_time(row["checked_at"])
+        events.append((when, 0, len(events), event))
+    for check in check_history(store, canonical):
         event = HistoryEvent(
             kind="check",
-            at=when,
-            status=row["status"],
+            at=check.checked_at,
+            status=str(check.status),
             url=canonical,
-            snapshot_id=row["snapshot_id"],
-            check_id=row["id"],
-            http_status=row["http_status"],
-            final_url=row["final_url"],
-            similarity=row["similarity"],
-            detail=row["detail"] or row["error_kind"],
+            snapshot_id=check.snapshot_id,
+            http_status=check.http_status,
+            final_url=check.final_url,
+            similarity=check.similarity,
+            detail=check.detail or (str(check.error_kind) if check.error_kind else None),
+            streak=check.streak,
         )
-        events.append((when, 1, row["id"], event))
+        events.append((event.at, 1, len(events), event))
     events.sort(key=lambda e: e[:3])
     return [e[3] for e in events]
 

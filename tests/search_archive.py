@@ -22,7 +22,8 @@ from archiver.extract import extract_result
 from archiver.fetch import fetch_one
 from archiver.net import StaticResolver
 from archiver.store import Store
-from archiver.types import Citation, Harvest, Source, SourceFormat, SourceKind
+from archiver.store.checks import record_check
+from archiver.types import CheckResult, Citation, Harvest, LinkStatus, Source, SourceFormat, SourceKind
 from archiver.urls import canonicalize
 
 HOSTS = ("news.example.org", "www.example.org", "ru.example.net", "blog.other.test", "files.example.org")
@@ -131,12 +132,10 @@ def build_archive(folder: Path) -> Archive:
         capture("gone@1", HOSTS[3], "/gone", JAN, status=503, body="down")
         capture("gone@2", HOSTS[3], "/gone", FEB, status=404, body="missing")
 
-        # A check of the sanctions page, written as `archiver check` records it.
-        link = store.link_id(arch.urls["sanctions"])
-        store.db["checks"].insert(
-            {"link_id": link, "checked_at": FEB.isoformat(), "status": "drifted", "http_status": 200,
-             "similarity": 0.61, "detail": "text changed", "snapshot_id": arch.snapshots["sanctions@v1"]}
-        )
+        record_check(store, CheckResult(
+            url=arch.urls["sanctions"], status=LinkStatus.DRIFTED, checked_at=FEB, http_status=200,
+            similarity=0.61, detail="text changed", snapshot_id=arch.snapshots["sanctions@v1"],
+        ))
 
         # The article cites the sanctions page and the Russian page (not the café).
         text = f"See {arch.raw_urls['sanctions']} and {arch.raw_urls['ru']}.\n"

@@ -23,7 +23,6 @@ import sqlite_utils
 
 __all__ = [
     "FtsSyntaxError",
-    "checks_for",
     "database_of",
     "find_source",
     "good_snapshot_id",
@@ -206,19 +205,6 @@ def snapshots_for(db: sqlite_utils.Database, link: int) -> list[dict[str, Any]]:
     return list(
         db.query(
             f"SELECT {_SNAPSHOT_COLUMNS} FROM snapshots WHERE link_id = ? ORDER BY captured_at, id",
-            [link],
-        )
-    )
-
-
-def checks_for(db: sqlite_utils.Database, link: int) -> list[dict[str, Any]]:
-    """Every ``checks`` row of a link, oldest first (empty when the table does not exist)."""
-    if "checks" not in db.table_names():
-        return []
-    return list(
-        db.query(
-            "SELECT id, checked_at, status, http_status, final_url, similarity, detail, error_kind, snapshot_id"
-            " FROM checks WHERE link_id = ? ORDER BY checked_at, id",
             [link],
         )
     )
