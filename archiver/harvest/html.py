@@ -10,9 +10,11 @@ Contract of :func:`harvest_html`:
   ``data:`` and other non-http(s) links are reported as skipped (``scheme``);
 * by default only links in the article's main content count. trafilatura decides what the main
   content is; the ``<a>`` elements of the *original* document whose href (and text) appear in
-  trafilatura's output are kept, so line, column and anchor come from the source. If trafilatura
-  finds no main content, links outside ``nav``/``header``/``footer``/``aside``/``form`` and
-  outside elements whose class or id says menu, share, footer, sidebar... are kept instead.
+  trafilatura's output are kept, so line, column and anchor come from the source. On short pages
+  trafilatura's fallback extractors drop links: then the links whose text is in its main text (and
+  that are not in boilerplate, below) are kept. If trafilatura finds no main content, the links
+  outside ``nav``/``header``/``footer``/``aside``/``form`` and outside elements whose class or id
+  says menu, share, footer, sidebar... are kept instead.
   ``all_links=True`` keeps every link;
 * ``line``/``column``: where the ``<a`` tag starts; ``paragraph``: number of the nearest block
   element (p, li, td, h1...) among the block elements holding text, counted from 1 in document
@@ -54,10 +56,11 @@ _BOILERPLATE_HINT = re.compile(
 _SKIP_TEXT = frozenset({"script", "style", "template", "noscript"})
 
 
-def _main_content_refs(text: str) -> list[tuple[str, str]] | None:
-    """(href as written, link text) of the links trafilatura keeps as main content; ``None`` if none found.
+def _main_content(text: str) -> tuple[list[tuple[str, str]], str] | None:
+    """trafilatura's main content: (href as written, link text) of its links, and its text.
 
-    The only trafilatura call of the harvester; isolated so it can move to ``archiver.extract``.
+    ``None`` when trafilatura finds no main content. The only trafilatura call of the harvester;
+    isolated so that it can move to ``archiver.extract``.
     """
     import trafilatura
     from lxml import etree
@@ -72,9 +75,8 @@ def _main_content_refs(text: str) -> list[tuple[str, str]] | None:
     except etree.XMLSyntaxError:
         return None
     refs = [((ref.get("target") or "").strip(), collapse("".join(ref.itertext()))) for ref in root.iter("ref")]
-    if not refs and not collapse("".join(root.itertext())):
-        return None
-    return refs
+    main_text = collapse(" ".join(root.itertext()))
+    return (refs, main_text) if refs or main_text else None
 
 
 def _is_boilerplate(tag: Tag) -> bool:
@@ -222,11 +224,15 @@ def harvest_html(
     anchors = [a for a in soup.find_all("a", href=True) if isinstance(a, Tag)]
     anchors = [a for a in anchors if str(a["href"]).strip() and not str(a["href"]).strip().startswith("#")]
     if not all_links and anchors:
-        refs = _main_content_refs(text)
-        if refs is None:
+        main = _main_content(text)
+        if main is None:
             anchors = [a for a in anchors if not _is_boilerplate(a)]
+        elif main[0]:
+            anchors = _select_main(anchors, main[0])
         else:
-            anchors = _select_main(anchors, refs)
+            # On short pages trafilatura falls back to extractors that drop links: keep the links
+            # outside boilerplate whose text is part of the main text.
+            anchors = [a for a in anchors if not _is_boilerplate(a) and (t := _anchor_text(a)) and t in main[1]]
     blocks = _Blocks(soup)
     return collect(_citations(anchors, blocks, source, base), skipped)
 
