@@ -169,28 +169,16 @@ def _is_url(spec: str) -> bool:
 
 
 def _harvest_file(spec: str) -> Harvest:
-    from archiver import harvest as harvest_mod
+    from archiver.harvest import harvest
 
-    func = getattr(harvest_mod, "harvest", None)
-    if func is None:  # the harvester has not landed yet
-        raise SourceError("the harvester is not available in this build", spec)
-    return func(spec)  # type: ignore[no-any-return]
+    return harvest(spec)
 
 
 def _harvest_article(result: FetchResult, data: bytes) -> Harvest:
     """Harvest the main-content links of a fetched article (bytes as received)."""
-    from archiver import harvest as harvest_mod
+    from archiver.harvest import harvest_fetched
 
-    func = getattr(harvest_mod, "harvest_fetched", None)
-    if func is not None:
-        return func(result, data)  # type: ignore[no-any-return]
-    func = getattr(harvest_mod, "harvest_bytes", None)
-    if func is None:
-        raise SourceError("the harvester cannot read fetched articles in this build", result.url)
-    return func(  # type: ignore[no-any-return]
-        data, source=result.url, base=result.final_url or result.url, content_type=result.content_type,
-        encoding=result.encoding,
-    )
+    return harvest_fetched(result, data)
 
 
 def prepare_sources(sources: Sequence[str], *, harvest: Callable[[str], Harvest] | None = None) -> list[PreparedSource]:
@@ -205,13 +193,20 @@ def prepare_sources(sources: Sequence[str], *, harvest: Callable[[str], Harvest]
         raise SourceError("no SOURCE given (a file, '-' for standard input, or an article URL)")
     harvest = harvest or _harvest_file
     prepared: list[PreparedSource] = []
+    seen: set[tuple[str, str]] = set()
     for spec in sources:
         if _is_url(spec):
             if not spec.lower().startswith(("http://", "https://")):
                 raise InvalidURLError("only http and https article URLs can be archived", spec)
-            prepared.append(PreparedSource(spec, url=canonicalize(spec)))
+            item = PreparedSource(spec, url=canonicalize(spec))
+            key = ("url", item.url or "")
         else:
-            prepared.append(PreparedSource(spec, harvest=harvest(spec)))
+            item = PreparedSource(spec, harvest=harvest(spec))
+            src = item.harvest.source  # type: ignore[union-attr]
+            key = (src.locator, src.sha256)
+        if key not in seen:  # a source named twice is archived once
+            seen.add(key)
+            prepared.append(item)
     return prepared
 
 

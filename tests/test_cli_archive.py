@@ -17,49 +17,9 @@ TESTS = Path(__file__).parent
 ARCHIVE = TESTS / "fixtures" / "archive"
 
 
-def _stub_harvest(spec: str):  # type: ignore[no-untyped-def]
-    """Stand-in used only while ``archiver.harvest.harvest`` has not landed: plain-text harvesting."""
-    import hashlib
-
-    from archiver.errors import SourceError
-    from archiver.harvest.text import harvest_text
-    from archiver.types import Harvest, Source, SourceFormat, SourceKind
-
-    path = Path(spec)
-    if not path.is_file():
-        raise SourceError("no such file", spec)
-    data = path.read_bytes()
-    text = data.decode("utf-8", "replace")
-    cits = harvest_text(text, str(path.resolve()))
-    source = Source(str(path.resolve()), SourceKind.FILE, SourceFormat.TEXT, hashlib.sha256(data).hexdigest(),
-                    "utf-8", len(data))
-    return Harvest(source=source, text=text, citations=tuple(cits))
-
-
-def ensure_harvester() -> None:
-    """Install the stand-in harvester if the real one is missing (no-op once it exists)."""
-    import archiver.harvest as harvest_mod
-    import archiver.pipeline as pipeline
-
-    if getattr(harvest_mod, "harvest", None) is None:
-        pipeline._harvest_file = _stub_harvest  # type: ignore[assignment]
-
-
-def cli_main() -> None:
-    """Entry point for subprocess tests: ``python -c 'from test_cli_archive import cli_main; cli_main()' ARGS``."""
-    ensure_harvester()
-    main()
-
-
 def subprocess_cmd(*args: str) -> list[str]:
-    """The command line that runs ``archiver ARGS`` in a subprocess (via :func:`cli_main`)."""
-    code = f"import sys; sys.path.insert(0, {str(TESTS)!r}); from test_cli_archive import cli_main; cli_main()"
-    return [sys.executable, "-c", code, *args]
-
-
-@pytest.fixture(autouse=True)
-def _harvester() -> None:
-    ensure_harvester()
+    """The command line that runs ``archiver ARGS`` in a subprocess."""
+    return [sys.executable, "-m", "archiver", *args]
 
 
 def invoke(*args: str, input: str | None = None) -> Result:
@@ -254,3 +214,68 @@ def test_help_documents_exit_codes_and_example() -> None:
     for cmd in ("archive", "status", "fsck"):
         out = invoke(cmd, "--help").stdout
         assert "Example:" in out and f"archiver {cmd}" in out and "Exit codes" in out
+
+
+def test_articles_in_every_format(pages, tmp_path: Path, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    txt = tmp_path / "a.txt"
+    txt.write_text(f"Plain text citing {urls['news']} here.\n")
+    md = tmp_path / "b.md"
+    md.write_text(
+        f"A [Russian story]({urls['ru']} \"title\") and a [ref][1].\n\n"
+        f"```\n{urls['gone']} is only code\n```\n\n[1]: {urls['ja']}\n"
+    )
+    html = tmp_path / "c.html"
+    html.write_text(
+        f'<html><body><nav><a href="{urls["gone"]}">nav</a></nav><article><h1>T</h1>'
+        f'<p>{"Some article text to make this the main content. " * 8}'
+        f'See <a href="{urls["news"]}?utm_source=x#frag">the news</a>.</p></article></body></html>'
+    )
+    result = invoke("archive", str(txt), str(md), str(html), "--allow-private", "--json")
+    assert result.exit_code == 0, result.output
+    records = json_lines(result.stdout)
+    assert sorted(r["url"] for r in records) == sorted([urls["news"], urls["ru"], urls["ja"]])  # gone: code/nav only
+    assert web.count("/news") == 1 and web.count("/gone") == 0
+    with sqlite3.connect(db_path) as conn:
+        formats = [r[0] for r in conn.execute("SELECT format FROM sources ORDER BY id")]
+        assert formats == ["text", "markdown", "html"]
+        anchors = {r[0] for r in conn.execute("SELECT anchor FROM citations")}
+        assert {"Russian story", "the news"} <= anchors
+
+
+def test_standard_input_source(pages, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    result = invoke("archive", "-", "--allow-private", "--json", input=f"cited: {urls['news']}\n")
+    assert result.exit_code == 0, result.output
+    assert [r["url"] for r in json_lines(result.stdout)] == [urls["news"]]
+
+
+def test_article_url_source(pages, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, urls = pages
+    body = (
+        f'<html><head><title>The article</title></head><body><nav><a href="/gone">Home</a></nav>'
+        f'<article><h1>The article</h1><p>{"Long article text with many words in it. " * 10}'
+        f'It cites <a href="/news">the coast news</a> and <a href="{urls["ru"]}">a Russian page</a>.</p>'
+        f'</article><footer><a href="/ja">footer link</a></footer></body></html>'
+    )
+    article = web.add("/article", body=body)
+    result = invoke("archive", article, "--allow-private", "--json")
+    assert result.exit_code == 0, result.output
+    records = {r["url"]: r for r in json_lines(result.stdout)}
+    assert set(records) == {article, urls["news"], urls["ru"]}  # nav and footer links are not citations
+    assert records[article]["status"] == "archived" and records[article]["title"] == "The article"
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT locator, kind, format FROM sources").fetchall() == [(article, "url", "html")]
+    # again: the article is read back from its snapshot, not fetched, and its links are skipped
+    again = invoke("archive", article, "--allow-private", "--json")
+    assert again.exit_code == 0
+    assert {r["status"] for r in json_lines(again.stdout)} == {"skipped"}
+    assert web.count("/article") == 1
+
+
+def test_article_url_that_fails(fakeweb, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = fakeweb.always("/missing", status=404)
+    result = invoke("archive", url, "--allow-private", "--retries", "0", "--json")
+    assert result.exit_code == 1
+    (record,) = json_lines(result.stdout)
+    assert record["status"] == "failed" and record["http_status"] == 404
