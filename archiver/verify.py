@@ -66,6 +66,7 @@ from typing import Any
 from archiver.errors import ArchiverError, SourceError
 from archiver.quotes import ArticleText
 from archiver.store import reports as queries
+from archiver.store.checks import last_checks
 from archiver.store.core import Store
 from archiver.types import CheckResult, Citation, Harvest, LinkStatus, Snapshot, SourceFormat
 
@@ -492,7 +493,7 @@ def verify_article(
     layout = ArticleText(article.text, html=article.format is SourceFormat.HTML)
     urls = list(dict.fromkeys(c.url for c in article.citations))
     snapshots = queries.good_snapshots(store, urls)
-    checks = queries.latest_checks(store, urls)
+    checks = last_checks(store, urls)
 
     citations = tuple(
         CitationCheck(

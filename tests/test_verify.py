@@ -266,15 +266,16 @@ def test_end_to_end_through_the_pipeline_on_the_fake_web(
     path = tmp_path / "article.md"
     path.write_text(text, encoding="utf-8")
 
-    prepared = prepare_sources([str(path)], harvest=lambda spec: article_harvest(Path(spec)))
-    report = archive(prepared, store=db_path, config=FetchConfig(allow_private=True, retries=0, timeout=5))
-    assert report.counts()["archived"] >= 5
+    prepared = prepare_sources([str(path)])  # the real harvester
+    config = FetchConfig(allow_private=True, retries=0, timeout=5)
+    report = archive(prepared, store=db_path, config=config, extract_workers=0)  # extract in-line: no pool start
+    assert report.counts()["archived"] == len(SNAPSHOTS) - 1  # other.example is not cited
 
     request.getfixturevalue("no_network")  # from here on, any connection attempt fails
     with Store.open(db_path, create=False) as store:
-        harvest = article_harvest(path)
-        article = Article(harvest.source.locator, SourceFormat.MARKDOWN, harvest.text, harvest.citations, True)
-        result = verify_article(store, article)
+        result = verify(store, path)
+    assert result.article.recorded and not result.notes
+    assert sum(c.archived for c in result.citations) == 6
     statuses = {" ".join(q.quote.split()[:2]): (q.status, q.scope) for q in result.quotes}
     assert statuses["The third"] == (QuoteStatus.FOUND, Scope.PARAGRAPH)
     assert statuses["It’s too"] == (QuoteStatus.FOUND, Scope.PARAGRAPH)

@@ -28,13 +28,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.store import Store
+from archiver.store.checks import record_check
 from archiver.types import (
     Body,
+    CheckResult,
     Citation,
     ErrorKind,
     Extracted,
     FetchResult,
     Harvest,
+    LinkStatus,
     Source,
     SourceFormat,
     SourceKind,
@@ -115,10 +118,7 @@ def add_page(store: Store, url: str, title: str, text: str, *, at: datetime = CA
 
 
 def add_check(store: Store, url: str, status: str, final_url: str | None = None, at: datetime = CHECKED) -> None:
-    link_id = store.ensure_link(url)
-    store.db["checks"].insert(
-        {"link_id": link_id, "checked_at": at.isoformat(), "status": status, "final_url": final_url}
-    )
+    record_check(store, CheckResult(url=url, status=LinkStatus(status), checked_at=at, final_url=final_url))
 
 
 def build_archive(db_path: Path, article: Path = ARTICLE, *, locator: str | None = None) -> dict[str, int]:

@@ -2,8 +2,9 @@
 
 Contract: every function only reads; none writes, migrates or touches the network.
 URLs are canonical (as stored in ``links.url``). Results come back as shared types
-(:class:`~archiver.types.Snapshot`, :class:`~archiver.types.CheckResult`,
-:class:`~archiver.types.Citation`) or the small :class:`StoredSource` record.
+(:class:`~archiver.types.Snapshot`, :class:`~archiver.types.Citation`) or the small
+:class:`StoredSource` record. The last check of each link is read through
+:func:`archiver.store.checks.last_checks`, which owns the ``checks`` table.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from archiver.store.core import Store
-from archiver.types import CheckResult, Citation, ErrorKind, LinkStatus, Snapshot
+from archiver.types import Citation, Snapshot
 
 __all__ = [
     "StoredSource",
     "find_source",
     "fts_candidates",
     "good_snapshots",
-    "latest_checks",
     "snapshots_by_id",
     "source_citations",
 ]
@@ -160,44 +160,6 @@ def snapshots_by_id(store: Store, ids: Iterable[int], *, with_text: bool = True)
             [int(i) for i in chunk],
         ):
             out[row["id"]] = _snapshot(row, with_text=with_text)
-    return out
-
-
-def latest_checks(store: Store, urls: Iterable[str]) -> dict[str, CheckResult]:
-    """The latest ``archiver check`` verdict of each URL; URLs never checked are left out.
-
-    ``streak``/``since`` are not computed here (the check history owns them): ``streak`` is 1.
-    """
-    wanted = list(dict.fromkeys(urls))
-    out: dict[str, CheckResult] = {}
-    for chunk in _chunks(wanted):
-        marks = ", ".join("?" for _ in chunk)
-        rows = store.db.query(
-            "SELECT l.url, c.status, c.checked_at, c.http_status, c.final_url, c.similarity, c.detail,"
-            " c.error_kind, c.snapshot_id FROM checks c JOIN links l ON l.id = c.link_id"
-            f" WHERE l.url IN ({marks}) AND c.id = (SELECT MAX(c2.id) FROM checks c2 WHERE c2.link_id = c.link_id)",
-            list(chunk),
-        )
-        for r in rows:
-            try:
-                status = LinkStatus(r["status"])
-            except ValueError:
-                status = LinkStatus.ERROR
-            try:
-                kind = ErrorKind(r["error_kind"]) if r["error_kind"] else None
-            except ValueError:
-                kind = None
-            out[r["url"]] = CheckResult(
-                url=r["url"],
-                status=status,
-                checked_at=datetime.fromisoformat(r["checked_at"]),
-                http_status=r["http_status"],
-                final_url=r["final_url"],
-                similarity=r["similarity"],
-                detail=r["detail"],
-                error_kind=kind,
-                snapshot_id=r["snapshot_id"],
-            )
     return out
 
 
