@@ -17,6 +17,7 @@ detection). Contract:
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
@@ -127,6 +128,8 @@ def extract_job(job: tuple[str, bytes | str | None, str | None, str | None, str 
     kind, payload, encoding, url, header = job
     try:
         if isinstance(payload, str):
+            if kind in HTML_TYPES and os.path.getsize(payload) > MAX_EXTRACT_BYTES:
+                return Extracted(error=f"not extracted: page larger than {MAX_EXTRACT_BYTES} bytes")
             data = Body(size=0, sha256="", path=payload).read()
         else:
             data = payload or b""

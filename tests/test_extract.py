@@ -119,3 +119,13 @@ def test_spilled_body_job_reads_the_file(tmp_path: Path) -> None:
     assert "Ёжик" in (extract_job(job).text or "")
     spill.unlink()
     assert extract_job(job).error is not None  # vanished file: a note, not a crash
+
+
+def test_huge_spilled_page_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archiver.extract as ex
+
+    monkeypatch.setattr(ex, "MAX_EXTRACT_BYTES", 1000)
+    spill = tmp_path / "big"
+    spill.write_bytes(b"<html><p>" + b"x" * 5000 + b"</p></html>")
+    ext = extract_job(("text/html", str(spill), "utf-8", None, None))
+    assert ext.error is not None and "larger than 1000" in ext.error and ext.text is None
