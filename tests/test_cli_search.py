@@ -120,3 +120,33 @@ def test_db_from_environment(archive: Archive, monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("ARCHIVER_DB", str(archive.db))
     result = CliRunner().invoke(main, ["search", "naive", "--json"])
     assert [json.loads(line)["url"] for line in result.stdout.splitlines()] == [archive.urls["cafe"]]
+
+
+def test_end_to_end_through_the_pipeline(
+    fakeweb, db_path: Path, tmp_path: Path, request: pytest.FixtureRequest  # type: ignore[no-untyped-def]
+) -> None:
+    """archive (harvest, fetch, extract, store) an article, then search and show it with the network off."""
+    from archiver.config import FetchConfig
+    from archiver.pipeline import archive
+
+    reef = fakeweb.add("/reef", body="<html><head><title>Coral reefs</title></head><body><article>"
+                       "<p>Bleaching of the Great Barrier Reef was widespread this summer, the survey said.</p>"
+                       "<p>Scientists counted bleached corals along two thousand kilometres of reef.</p>"
+                       "</article></body></html>")
+    other = fakeweb.add("/other", body="<html><body><article><p>Coral gardens in a museum exhibition about "
+                        "the sea, with photographs and models of reefs.</p></article></body></html>")
+    article = tmp_path / "article.md"
+    article.write_text(f"Reefs are [bleaching]({reef}?utm_source=feed#top).\n", encoding="utf-8")
+    uncited = tmp_path / "uncited.md"
+    uncited.write_text(f"A museum: {other}\n", encoding="utf-8")
+    config = FetchConfig(allow_private=True, retries=0, timeout=5, deadline=10)
+    archive([str(article), str(uncited)], store=db_path, config=config, extract_workers=0)  # in-line: no pool start
+    request.getfixturevalue("no_network")
+
+    rows = hits(CliRunner().invoke(main, ["search", "coral*", "--json"]))
+    assert {r["url"] for r in rows} == {reef, other}
+    cited = hits(CliRunner().invoke(main, ["search", "coral*", "--source", str(article), "--json"]))
+    assert [r["url"] for r in cited] == [reef]
+    assert "[[Bleaching]]" in hits(CliRunner().invoke(main, ["search", "bleaching", "--json"]))[0]["snippet"]
+    shown = CliRunner().invoke(main, ["show", f"{reef}?utm_source=feed#top", "--text"])
+    assert shown.exit_code == 0 and "two thousand kilometres" in shown.stdout
