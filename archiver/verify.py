@@ -360,6 +360,7 @@ class CitationCheck:
             "title": snap.title if snap else None,
             "check": str(self.status),
             "checked_at": self.check.checked_at.isoformat() if self.check and self.check.checked_at else None,
+            "check_since": self.check.since.isoformat() if self.check and self.check.since else None,
         }
 
 

@@ -18,12 +18,13 @@ def _short(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _render_quote(q: QuoteCheck) -> None:
+def _render_quote(q: QuoteCheck, anywhere: bool) -> None:
     head = click.style(f"{_MARK[q.status]:<11}", fg=_COLOR[q.status], bold=True)
     click.echo(f"  {head} line {q.line:<4} similarity {q.similarity:.2f}  “{_short(q.quote)}”")
     if q.status is QuoteStatus.NOT_FOUND:
         where = "cited next to it: " + ", ".join(q.cited_nearby) if q.cited_nearby else "no link cited next to it"
-        click.echo(f"              not in the archived text of any cited source ({where})")
+        elsewhere = " nor anywhere else in the archive" if anywhere else ""
+        click.echo(f"              not in the archived text of any cited source{elsewhere} ({where})")
         return
     click.echo(f"              {q.scope} scope: {q.url} (snapshot {q.snapshot_id})")
     if q.misattributed:
@@ -52,7 +53,7 @@ def _render(result: Verification, strict: bool) -> None:
         click.echo(f"  line {c.citation.line:<4} {state}  check: {c.status}  {c.url}")
     click.echo("Quotations:")
     for q in result.quotes:
-        _render_quote(q)
+        _render_quote(q, result.anywhere)
     counts = {s: sum(1 for q in result.quotes if q.status is s) for s in QuoteStatus}
     flagged = sum(1 for q in result.quotes if q.misattributed)
     verdict = "OK" if result.passed(strict=strict) else "PROBLEMS"
