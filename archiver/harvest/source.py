@@ -258,9 +258,11 @@ def _read_url(spec: str, fetch: Fetch | None, format: SourceFormat | None) -> Re
         raise SourceError(NEEDS_FETCHER, spec)
     result = fetch(locator)
     if not result.ok or result.body is None:
-        why = f"HTTP {result.status}" if result.status else (result.error.value if result.error else "no body")
-        detail = f" ({result.message})" if result.message else ""
-        raise SourceError(f"cannot fetch the article: {why}{detail}", spec)
+        if result.status is not None and not result.ok:
+            why = f"HTTP {result.status}"
+        else:
+            why = result.message or (result.error.value if result.error else "no body")
+        raise SourceError(f"cannot fetch the article: {why}", spec)
     data = result.body.read()
     _check_content(data, spec)
     name = Path(locator.split("?")[0]).name

@@ -1,0 +1,197 @@
+"""Canonicalization: what merges two citations into one link, and what must never merge."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from archiver.errors import InvalidURLError
+from archiver.urls import canonicalize, host_key, is_tracking_param, resolve, scheme_of
+
+MERGED = [
+    # (raw, canonical)
+    ("HTTP://Example.COM/Path", "http://example.com/Path"),
+    ("https://example.com", "https://example.com/"),
+    ("https://example.com:443/a", "https://example.com/a"),
+    ("http://example.com:80/a", "http://example.com/a"),
+    ("http://example.com:0080/a", "http://example.com/a"),
+    ("https://example.com:8443/a", "https://example.com:8443/a"),
+    ("https://example.com./a", "https://example.com/a"),
+    ("https://example.com/a#section-2", "https://example.com/a"),
+    ("https://example.com/a?", "https://example.com/a"),
+    ("https://example.com/a?#frag", "https://example.com/a"),
+    ("https://example.com/a/./b/../c", "https://example.com/a/c"),
+    ("https://example.com/a/b/..", "https://example.com/a/"),
+    ("https://example.com/../../a", "https://example.com/a"),
+    ("https://example.com/%2e%2E/a/%2E/b", "https://example.com/a/b"),
+    ("https://example.com/%7euser/%41%62%63", "https://example.com/~user/Abc"),
+    ("https://example.com/a%2fb%3a", "https://example.com/a%2Fb%3A"),
+    ("https://example.com/caf\u00e9?q=\u00fc", "https://example.com/caf%C3%A9?q=%C3%BC"),
+    ("https://example.com/caf%c3%a9", "https://example.com/caf%C3%A9"),
+    ("https://example.com/a b", "https://example.com/a%20b"),
+    ("https://B\u00fccher.example/x", "https://xn--bcher-kva.example/x"),
+    ("http://\u043f\u0440\u0435\u0437\u0438\u0434\u0435\u043d\u0442.\u0440\u0444/", "http://xn--d1abbgf6aiiy.xn--p1ai/"),
+    ("  https://example.com/a\n", "https://example.com/a"),
+    ("https://exam\nple.com/a", "https://example.com/a"),
+    ("http://[2001:DB8::1]:80/x", "http://[2001:db8::1]/x"),
+    # tracking parameters
+    ("https://example.com/a?utm_source=x&utm_medium=y", "https://example.com/a"),
+    ("https://example.com/a?id=1&utm_campaign=c", "https://example.com/a?id=1"),
+    ("https://example.com/a?UTM_Source=x&id=1", "https://example.com/a?id=1"),
+    ("https://example.com/a?fbclid=1&gclid=2&dclid=3&msclkid=4&id=9", "https://example.com/a?id=9"),
+    ("https://example.com/a?mc_cid=1&mc_eid=2&yclid=3&_hsenc=4&_hsmi=5&igshid=6", "https://example.com/a"),
+    ("https://example.com/a?utm%5Fsource=x", "https://example.com/a"),
+]
+
+KEPT = [
+    # MUST NOT rules: these are returned exactly as given.
+    "https://example.com/Path/CASE",
+    "https://example.com/a?b=2&a=1",
+    "https://example.com/a?z=&a=",
+    "https://example.com/a?flag&x=1",
+    "https://example.com/a?q=a+b",
+    "https://example.com/a?q=a%20b",
+    "https://example.com/a%2Fb",
+    "https://example.com/a?path=%2Fx%2Fy",
+    "https://example.com/dir/",
+    "https://example.com/dir",
+    "https://example.com//double//slash",
+    "https://example.com/a?x=1&&y=2",
+    "https://example.com/a?source=rss&ref=home",
+    "https://user:pw@example.com/",
+    "https://en.wikipedia.org/wiki/Mercury_(planet)",
+]
+
+
+@pytest.mark.parametrize(("raw", "canonical"), MERGED)
+def test_canonical_form(raw: str, canonical: str) -> None:
+    assert canonicalize(raw) == canonical
+
+
+@pytest.mark.parametrize("url", KEPT)
+def test_must_not_change(url: str) -> None:
+    assert canonicalize(url) == url
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("http://example.com/a", "https://example.com/a"),
+        ("https://www.example.com/a", "https://example.com/a"),
+        ("https://example.com/a/", "https://example.com/a"),
+        ("https://example.com/a?q=a+b", "https://example.com/a?q=a%20b"),
+        ("https://example.com/a%2Fb", "https://example.com/a/b"),
+        ("https://example.com/A", "https://example.com/a"),
+        ("https://example.com/a?x=&y=", "https://example.com/a?y=&x="),
+        ("https://example.com/a?x=", "https://example.com/a"),
+        ("https://example.com:8080/a", "https://example.com/a"),
+    ],
+)
+def test_different_resources_stay_apart(a: str, b: str) -> None:
+    assert canonicalize(a) != canonicalize(b)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "no scheme"),
+        ("example.com/a", "no scheme"),
+        ("//example.com/a", "no scheme"),
+        ("ftp://example.com/", "unsupported scheme"),
+        ("mailto:me@example.com", "unsupported scheme"),
+        ("javascript:alert(1)", "unsupported scheme"),
+        ("file:///etc/passwd", "unsupported scheme"),
+        ("http://", "no host"),
+        ("http:///path", "no host"),
+        ("http:example.com", "no host"),
+        ("https://:443/", "no host"),
+        ("http://example.com:99999/", "bad port"),
+        ("http://example.com:8o/", "bad port"),
+        ("http://exa mple.com/", "bad host"),
+        ("http://..example.com/", "bad host"),
+        ("http://example..com/", "bad host"),
+        ("http://[::1/", "IPv6"),
+        ("http://[zz::1]/", "IPv6"),
+    ],
+)
+def test_invalid(raw: str, message: str) -> None:
+    with pytest.raises(InvalidURLError) as info:
+        canonicalize(raw)
+    assert message in str(info.value)
+
+
+def test_relative_resolution_keeps_double_slashes() -> None:
+    base = "https://example.com/dir/page.html?x=1"
+    assert canonicalize("other.html", base) == "https://example.com/dir/other.html"
+    assert canonicalize("../up//twice/./x", base) == "https://example.com/up//twice/x"
+    assert canonicalize("/root", base) == "https://example.com/root"
+    assert canonicalize("//cdn.example.net/a.js", base) == "https://cdn.example.net/a.js"
+    assert canonicalize("?y=2", base) == "https://example.com/dir/page.html?y=2"
+    assert canonicalize("https://other.org/", base) == "https://other.org/"
+    assert resolve("#top", base) == "https://example.com/dir/page.html?x=1#top"
+
+
+def test_host_key_makes_the_port_explicit() -> None:
+    assert host_key("https://Example.com/a?b") == "https://example.com:443"
+    assert host_key("http://example.com:80/") == "http://example.com:80"
+    assert host_key("http://example.com:8080/x") == "http://example.com:8080"
+    assert host_key("https://B\u00fccher.example/") == "https://xn--bcher-kva.example:443"
+    with pytest.raises(InvalidURLError):
+        host_key("ftp://example.com/")
+
+
+def test_helpers() -> None:
+    assert scheme_of("MAILTO:x@y") == "mailto"
+    assert scheme_of("example.com/a") is None
+    assert is_tracking_param("utm_content") and is_tracking_param("FBCLID")
+    assert not is_tracking_param("id") and not is_tracking_param("utm")
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+_segment = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="#?/"), max_size=8)
+_label = st.text(alphabet="abcXYZ019-_", min_size=1, max_size=6)
+_host = st.builds(lambda labels, dot: ".".join(labels) + dot, st.lists(_label, min_size=1, max_size=3),
+                  st.sampled_from(["", "."]))
+
+
+@st.composite
+def urls(draw: st.DrawFn) -> str:
+    scheme = draw(st.sampled_from(["http", "https", "HTTP", "hTTps"]))
+    host = draw(_host | st.sampled_from(["b\u00fccher.de", "\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444"]))
+    port = draw(st.sampled_from(["", ":80", ":443", ":8080", ":"]))
+    path = "/".join(draw(st.lists(_segment | st.sampled_from([".", "..", "", "%2e", "%2F", "%7e", "%4%31"]),
+                                  max_size=5)))
+    query = draw(st.one_of(st.none(), st.text(max_size=20).filter(lambda q: "#" not in q)))
+    fragment = draw(st.one_of(st.none(), st.text(max_size=5)))
+    url = f"{scheme}://{host}{port}/{path}"
+    if query is not None:
+        url += "?" + query
+    if fragment is not None:
+        url += "#" + fragment
+    return url
+
+
+@settings(max_examples=250, deadline=None)
+@given(urls())
+@example("http://a.com/%4%31")
+@example("http://a.com/%%341")
+@example("http://a.com/?utm_a=1&")
+def test_canonicalize_is_idempotent(url: str) -> None:
+    try:
+        once = canonicalize(url)
+    except InvalidURLError:
+        return
+    assert canonicalize(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_canonicalize_never_crashes_on_garbage(text: str) -> None:
+    try:
+        once = canonicalize("http://example.com/" + text)
+    except InvalidURLError:
+        return
+    assert canonicalize(once) == once
+    assert once.startswith("http://example.com/")
