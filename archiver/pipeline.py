@@ -34,6 +34,7 @@ import logging
 import os
 import queue
 import re
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -459,9 +460,9 @@ class _Run:
             self.report.interrupted = True
         if writer.error is not None:
             err = writer.error
-            if isinstance(err, ArchiverError):
-                raise err
-            raise StoreError(f"cannot write to the database ({err})", str(self.store.path)) from err
+            if isinstance(err, sqlite3.Error):
+                raise StoreError(f"cannot write to the database ({err})", str(self.store.path)) from err
+            raise err  # an ArchiverError, or the progress callback's own (e.g. a broken pipe)
 
 
 def _default_fetch_many(urls: Iterable[str], *, config: FetchConfig) -> Iterator[FetchResult]:
@@ -504,8 +505,8 @@ def archive(
     ``sources`` are specs (paths, ``-``, article URLs) or :func:`prepare_sources` results.
     ``store`` is an open :class:`Store` (left open) or a database path (default:
     :func:`~archiver.config.default_db_path`), opened only after every source was read.
-    ``on_plan(n)`` is called once with the number of links to report; ``on_progress`` once
-    per link, from the writer thread (never two calls at once). ``fetch``/``fetch_article``
+    ``on_plan(n)`` gets the number of links to report (again when an article adds links); ``on_progress`` once
+    per link, from this thread or the writer thread (never two calls at once). ``fetch``/``fetch_article``
     are seams with the signatures of :func:`archiver.fetch.fetch_many` / ``fetch_one``.
     Raises :class:`SourceError`/:class:`InvalidURLError` for bad sources, :class:`StoreError`
     for a database that cannot be opened or written.

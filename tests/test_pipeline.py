@@ -210,3 +210,30 @@ def test_prepare_sources_rejects_bad_input(tmp_path: Path) -> None:
     with pytest.raises(SourceError):
         prepare_sources([])
     assert prepare_sources(["HTTPS://Example.COM/a#frag"])[0].url == "https://example.com/a"
+
+
+def test_database_write_failure_is_a_store_error(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from archiver.errors import StoreError
+
+    def broken(self: Store, *args: object, **kwargs: object) -> int:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "add_snapshot", broken)
+    urls = [f"https://h{i}.example/" for i in range(3)]
+    with pytest.raises(StoreError, match="disk I/O error"):
+        run([synthetic(urls)], db_path,
+            fetch=lambda us, config: (FetchResult(url=x, final_url=x, error=ErrorKind.DNS) for x in us))
+    monkeypatch.undo()
+    with Store.open(db_path) as st:  # the run is closed and its claims released
+        assert st.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+
+
+def test_progress_callback_errors_propagate_as_is(db_path: Path) -> None:
+    def boom(outcome: LinkOutcome) -> None:
+        raise BrokenPipeError("stdout closed")
+
+    with pytest.raises(BrokenPipeError):
+        run([synthetic(["https://a.example/"])], db_path, on_progress=boom,
+            fetch=lambda us, config: (FetchResult(url=x, final_url=x, error=ErrorKind.DNS) for x in us))
