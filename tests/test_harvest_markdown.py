@@ -1,0 +1,75 @@
+"""Markdown harvesting: links, reference links, autolinks, bare URLs; nothing from code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archiver.harvest import group_links, harvest, harvest_markdown
+from archiver.types import Skipped, SourceFormat
+
+
+def test_fixture_article(fixtures_dir: Path) -> None:
+    result = harvest(str(fixtures_dir / "harvest" / "article.md"))
+    assert result.source.format is SourceFormat.MARKDOWN
+    by_url = {c.url: c for c in reversed(result.citations)}  # first citation of each URL
+    links = group_links(result.citations)
+    assert [link.url for link in links] == [
+        "https://www.example.org/news/istanbul",
+        "https://mfa.example.gov/statements/2025-04-15",
+        "https://www.example.org/news/earlier",
+        "https://quotes.example.com/ryabkov",
+        "https://bare.example.com/path_(with)_parens",
+        "http://www.example.net/item",
+    ]
+    istanbul = by_url["https://www.example.org/news/istanbul"]
+    assert (istanbul.line, istanbul.column, istanbul.paragraph, istanbul.anchor) == (3, 18, 2, "Istanbul")
+    assert len(links[0].occurrences) == 2  # the list item repeats it with a #fragment
+    # a reference link is placed where it is used, not where it is defined
+    mfa = by_url["https://mfa.example.gov/statements/2025-04-15"]
+    assert (mfa.line, mfa.anchor, mfa.raw) == (4, "foreign ministry said", "https://mfa.example.gov/statements/2025-04-15?utm_source=md")
+    earlier = by_url["https://www.example.org/news/earlier"]
+    assert (earlier.line, earlier.anchor) == (4, "earlier report")
+    autolink = by_url["https://quotes.example.com/ryabkov"]
+    assert (autolink.line, autolink.anchor) == (6, None)
+    bare = by_url["https://bare.example.com/path_(with)_parens"]
+    assert bare.line == 7 and bare.column == 3 and bare.paragraph == 3
+    urls = {c.url for c in result.citations}
+    assert not any(host in u for u in urls for host in ("code-span", "fenced", "indented", "unused"))
+    assert sorted((s.reason, s.raw, s.line) for s in result.skipped) == [
+        ("scheme", "javascript:void(0)", 20),
+        ("scheme", "mailto:press@example.com", 20),
+    ]
+
+
+def test_context_shows_link_text_not_syntax() -> None:
+    (citation,) = harvest_markdown("Intro. As [the agency](https://a.example/r) said. Next.\n", "s")
+    assert citation.context == "As the agency said."
+
+
+def test_bare_url_escapes_and_entities() -> None:
+    citations = harvest_markdown("see https://a.example/x\\_y?a=1&amp;b=2 and www.b.example/p\n", "s")
+    assert [c.url for c in citations] == ["https://a.example/x_y?a=1&b=2", "http://www.b.example/p"]
+
+
+def test_html_inside_markdown() -> None:
+    text = 'Text with <a href="https://inline.example/">inline html</a>.\n\n<div>\n<a href="https://block.example/x">b</a>\n</div>\n'
+    citations = harvest_markdown(text, "s")
+    assert [(c.url, c.line) for c in citations] == [("https://inline.example/", 1), ("https://block.example/x", 4)]
+    assert citations[1].anchor == "b"
+
+
+def test_invalid_link_is_reported_with_its_line() -> None:
+    skipped: list[Skipped] = []
+    citations = harvest_markdown("one\n\ntwo [bad](http://exa%20mple.com/) x\n", "s", skipped=skipped)
+    assert citations == []
+    assert [(s.reason, s.line) for s in skipped] == [("invalid", 3)]
+
+
+def test_table_cells_and_headings_are_blocks() -> None:
+    text = "# Head https://h.example/\n\n| a | b |\n|---|---|\n| [c](https://c.example/) | https://d.example/ |\n"
+    citations = harvest_markdown(text, "s")
+    assert [(c.url, c.line, c.paragraph) for c in citations] == [
+        ("https://h.example/", 1, 1),
+        ("https://c.example/", 5, 4),
+        ("https://d.example/", 5, 5),
+    ]
