@@ -51,7 +51,7 @@ _CANDIDATE = re.compile(
     # 2. host.tld, not inside an e-mail address, a path or a longer name
     r"|(?<![\w@.\-/:%+=~&?#$])"
     r"(?P<host>(?:[^\W_][\w\-]{0,62}\.)+(?P<tld>[^\W\d_][\w\-]{1,62}))(?![\w@\-]|\.[^\W_])"
-    rf"(?P<rest>(?::\d{{1,5}})?[/?#]{_BODY}*)?",
+    rf"(?P<rest>(?::\d{{1,5}})?[/?#]{_BODY}*)?(?!:\d)",
 )
 _ANCHOR = re.compile(r"[.:](?://|[^\W\d_])")
 _SPACE = re.compile(r"\s")
