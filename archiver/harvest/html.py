@@ -31,6 +31,7 @@ matching with the original DOM exact.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -41,6 +42,8 @@ from archiver.errors import InvalidURLError
 from archiver.harvest._common import collapse, collect, make_citation, sentence_around
 from archiver.types import Citation, Skipped
 from archiver.urls import canonicalize, scheme_of
+
+logger = logging.getLogger(__name__)
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure "
@@ -65,9 +68,13 @@ def _main_content(text: str) -> tuple[list[tuple[str, str]], str] | None:
     import trafilatura
     from lxml import etree
 
-    xml = trafilatura.extract(
-        text, output_format="xml", include_links=True, with_metadata=False, include_comments=False
-    )
+    try:
+        xml = trafilatura.extract(
+            text, output_format="xml", include_links=True, with_metadata=False, include_comments=False
+        )
+    except Exception as exc:  # a third-party parser on arbitrary input: fall back, never crash the harvest
+        logger.debug("trafilatura failed on the page: %r", exc)
+        return None
     if not xml:
         return None
     try:
