@@ -99,3 +99,14 @@ def test_image_link_anchor_is_alt_text() -> None:
     html = '<p><a href="https://x.example/"><img src="a.png" alt="Chart of prices"></a></p>'
     (citation,) = harvest_html(html, "s", all_links=True)
     assert citation.anchor == "Chart of prices"
+
+
+def test_link_repeated_in_boilerplate_counts_once(news: str) -> None:
+    html = Path(news).read_text(encoding="utf-8").replace(
+        '<div class="ad">',
+        '<p><a href="https://www.themoscowtimes.com/2025/04/11/russia-asked-us-to-lift-sanctions-from-aeroflot-'
+        'lavrov-says-a88692">Aeroflot sanctions</a></p>\n<div class="ad">',
+    )
+    citations = harvest_html(html, "s")
+    aeroflot = [c for c in citations if "aeroflot" in c.url]
+    assert [(c.line, c.anchor) for c in aeroflot] == [(48, "asked Washington to lift sanctions from Aeroflot")]
