@@ -57,6 +57,7 @@ __all__ = [
     "archive",
     "parse_duration",
     "prepare_sources",
+    "shutdown_pool",
 ]
 
 log = logging.getLogger(__name__)
@@ -273,20 +274,41 @@ def _ready() -> bool:
 
 
 def _warm_pool(workers: int) -> None:
-    """Start the extraction workers now, so they are ready when the first page arrives."""
-    pool = _process_pool(workers) if workers > 0 else None
-    if pool is not None:
-        with contextlib.suppress(Exception):
-            for _ in range(workers):
-                pool.submit(_ready)
+    """Start the extraction workers in the background, so they are ready when the first page
+    arrives and the first downloads do not wait for them (a worker start imports trafilatura)."""
+    if workers <= 0:
+        return
+
+    def warm() -> None:
+        pool = _process_pool(workers)
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                for _ in range(workers):
+                    pool.submit(_ready)
+
+    threading.Thread(target=warm, name="archiver-warm", daemon=True).start()
 
 
 @atexit.register
-def _shutdown_pool() -> None:
+def shutdown_pool() -> None:
+    """Stop the shared extraction workers now (the CLI calls this when a run ends).
+
+    Workers are terminated rather than drained: they hold nothing of value between
+    jobs, and a worker still starting up would otherwise delay the process exit.
+    """
     global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(wait=False, cancel_futures=True)
-        _POOL = None
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is None:
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=2)
 
 
 class _Extractor:
@@ -521,7 +543,6 @@ def archive(
     prepared = [s if isinstance(s, PreparedSource) else None for s in sources]
     if any(p is None for p in prepared):
         prepared = prepare_sources([str(s) for s in sources])
-    _warm_pool(extract_workers)
     own_store = not isinstance(store, Store)
     st = store if isinstance(store, Store) else Store.open(store)
     stop = stop or threading.Event()
@@ -607,6 +628,8 @@ def _archive(
         run.previous[url] = state[3] if state is not None and state[2] else None
         todo.append(url)
 
+    if todo:
+        _warm_pool(run.extract_workers)  # workers start while the first pages download
     pending = todo
     while pending:
         claims = store.claim(pending, run.owner, after=watermark)

@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from archiver.cli._app import emit_json, handle_errors, json_option, main
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import DB_ENV_VAR, DEFAULT_DB, FetchConfig
-from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duration, prepare_sources
+from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duration, prepare_sources, shutdown_pool
 from archiver.store import Store
 from archiver.types import ArchiveStatus
 
@@ -158,11 +158,14 @@ def archive_command(
             raise click.BadParameter(str(exc), param_hint="--max-age") from None
     prepared = prepare_sources(list(sources))  # bad input fails here, before the database is opened
     display = _Display(as_json)
-    with display.running():
-        report = archive(
-            prepared, store=db_path, config=fetch_config, refresh=refresh, max_age=age,
-            exclude=exclude, on_progress=display.link, on_plan=display.plan,
-        )
+    try:
+        with display.running():
+            report = archive(
+                prepared, store=db_path, config=fetch_config, refresh=refresh, max_age=age,
+                exclude=exclude, on_progress=display.link, on_plan=display.plan,
+            )
+    finally:
+        shutdown_pool()
     _render_summary(display.err if as_json else display.out, report, db_path)
     if report.interrupted:
         sys.exit(130)
