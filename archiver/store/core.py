@@ -146,7 +146,8 @@ class Claims:
 
 @dataclass(frozen=True)
 class StoreStatus:
-    """Counts for ``archiver status``. ``failed_links`` are links whose latest capture failed."""
+    """Counts for ``archiver status``. ``failed_links``: links captured only unsuccessfully (no good
+    snapshot); ``unarchived_links``: links never captured; ``size``: database + WAL bytes."""
 
     path: str
     size: int
@@ -561,9 +562,8 @@ class Store:
                                                              [url])]
 
     def latest_states(self, urls: Iterable[str]) -> dict[str, tuple[int, str, bool, str | None] | None]:
-        """For each URL: ``(snapshot_id, captured_at, ok, sha256)`` of its latest snapshot and
-        whether a good one exists is folded in: the tuple is the latest *good* snapshot if
-        there is one, else the latest failed one; ``None`` when never captured."""
+        """For each URL, ``(snapshot_id, captured_at, ok, sha256)`` of its latest *good* snapshot
+        if it has one, else of its latest failed one; ``None`` when it was never captured."""
         out: dict[str, tuple[int, str, bool, str | None] | None] = {}
         for url in urls:
             row = self.db.execute(
