@@ -28,6 +28,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -339,6 +340,85 @@ def split_snippet(snippet: str) -> list[tuple[str, bool]]:
     return parts
 
 
+@functools.lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """A word as the index sees it: case-folded, diacritics removed (like ``remove_diacritics 2``)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).casefold()
+
+
+def _skip_operand(toks: list[_Tok], i: int) -> int:
+    """The index just after the operand that starts at ``toks[i]`` (a term, or a group with its column)."""
+    if i < len(toks) and toks[i].kind == "column":
+        i += 1
+    if i < len(toks) and toks[i].kind in {"open", "near"}:
+        depth = 0
+        while i < len(toks):
+            depth += {"open": 1, "near": 1, "close": -1}.get(toks[i].kind, 0)
+            i += 1
+            if depth == 0:
+                break
+        return i
+    return i + 1
+
+
+def _highlight_terms(toks: list[_Tok]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Folded words and prefixes of a lexed query, leaving out what NOT excludes."""
+    words: set[str] = set()
+    prefixes: list[str] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.kind == "op" and tok.text == "NOT":
+            i = _skip_operand(toks, i + 1)
+            continue
+        i += 1
+        if tok.kind != "term":
+            continue
+        body = tok.text.rstrip("*")
+        if body.startswith('"'):
+            body = body[1:-1].replace('""', '"')
+        parts = [fold(w) for w in _WORD_RE.findall(body)]
+        if tok.text.endswith("*") and parts:
+            prefixes.append(parts.pop())
+        words.update(parts)
+    return frozenset(words), tuple(prefixes)
+
+
+def _local_snippet(text: str | None, words: frozenset[str], prefixes: tuple[str, ...]) -> str | None:
+    """A snippet of about :data:`SNIPPET_TOKENS` words around the densest run of matches, or ``None``."""
+    if not text:
+        return None
+    spans = [m.span() for m in _WORD_RE.finditer(text)]
+    hits = []
+    for i, (a, b) in enumerate(spans):
+        folded = fold(text[a:b])
+        if folded in words or folded.startswith(prefixes):
+            hits.append(i)
+    if not hits:
+        return None
+    size = SNIPPET_TOKENS
+    best_start, best_count = 0, -1
+    for h in hits:  # windows starting a few words before each match; keep the one with most matches
+        start = max(0, min(h - 3, len(spans) - size))
+        count = sum(1 for x in hits if start <= x < start + size)
+        if count > best_count:
+            best_start, best_count = start, count
+    end = min(len(spans), best_start + size)
+    hit_set = set(hits)
+    out = [_ELLIPSIS] if best_start > 0 else []
+    cursor = spans[best_start][0]
+    for i in range(best_start, end):
+        a, b = spans[i]
+        out.append(text[cursor:a])
+        out.append(_SQL_OPEN + text[a:b] + _SQL_CLOSE if i in hit_set else text[a:b])
+        cursor = b
+    if end < len(spans):
+        out.append(_ELLIPSIS)
+    else:
+        out.append(text[cursor:])
+    return "".join(out)
+
+
 def _clean_snippet(raw: str) -> str:
     text = " ".join(raw.split())
     # Merge adjacent highlights ("[[U.S]]. [[sanctions]]" stays two; "\x03 \x02" between words joins).
@@ -410,9 +490,18 @@ def search(
             f"the search engine cannot parse this query ({exc})",
             hint='quote unusual words: "like this"; operators are AND, OR, NOT in capitals',
         ) from None
-    marked = queries.snippets(
-        database, match, [row["id"] for row in rows], markers=(_SQL_OPEN, _SQL_CLOSE, _ELLIPSIS, SNIPPET_TOKENS)
-    )
+    ids = [row["id"] for row in rows]
+    toks = _lex(query)
+    if any(t.kind == "term" and t.text.endswith("*") for t in toks):
+        # FTS5's snippet() walks every term a prefix expands to, for each row (seconds for
+        # `ka*` over 100,000 pages); highlight those rows here instead.
+        words, prefixes = _highlight_terms(toks)
+        marked = {
+            sid: _local_snippet(text, words, prefixes) or _local_snippet(title, words, prefixes) or ""
+            for sid, title, text in queries.texts(database, ids)
+        }
+    else:
+        marked = queries.snippets(database, match, ids, markers=(_SQL_OPEN, _SQL_CLOSE, _ELLIPSIS, SNIPPET_TOKENS))
     return [
         SearchHit(
             url=row["url"],

@@ -190,6 +190,20 @@ def test_phrase_is_not_just_the_words(store: Store) -> None:
 def test_prefix(store: Store, archive: Archive) -> None:
     assert urls(search(store, "lighthous*")) == [archive.urls["notes"]]
     assert urls(search(store, "санкц*")) == [archive.urls["ru"]]
+    # prefix queries are highlighted by archiver (FTS5's snippet() is slow on wide prefixes)
+    assert "[[lighthouse]]" in search(store, "lighthous*")[0].snippet
+    assert "[[санкции]]" in search(store, "САНКЦ*")[0].snippet
+    assert "[[café]]" in search(store, "caf*")[0].snippet
+    assert search(store, "caf* NOT steel*") == []  # the café page mentions steel
+    both = search(store, "gare cre*")[0].snippet
+    assert "[[crème]]" in both and "[[gare]]" in both and "…" in both
+
+
+def test_highlight_terms_leave_out_what_not_excludes() -> None:
+    from archiver.search import _highlight_terms, _lex
+
+    assert _highlight_terms(_lex("a* NOT (b OR c) d")) == (frozenset({"d"}), ("a",))
+    assert _highlight_terms(_lex('Café* "U.S." NOT x')) == (frozenset({"u", "s"}), ("cafe",))
 
 
 def test_cyrillic_word_any_case(store: Store, archive: Archive) -> None:

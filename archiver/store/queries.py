@@ -31,6 +31,7 @@ __all__ = [
     "search_snapshots",
     "snapshots_for",
     "snippets",
+    "texts",
 ]
 
 
@@ -141,23 +142,28 @@ def search_snapshots(
 
 
 def snippets(
-    db: sqlite_utils.Database, match: str, ids: Iterable[int], *, markers: tuple[str, str, str, int]
+    db: sqlite_utils.Database, match: str, ids: Sequence[int], *, markers: tuple[str, str, str, int]
 ) -> dict[int, str]:
     """FTS5 ``snippet()`` of each snapshot in ``ids`` for ``match``: ``{id: text}``.
 
-    ``markers`` are (open, close, ellipsis, tokens). One query per id: FTS5 uses a
-    ``rowid = ?`` constraint but not ``rowid IN (...)``, and ``snippet()`` tokenizes the
-    whole text, so it is only worth computing for the rows shown.
+    ``markers`` are (open, close, ellipsis, tokens). ``snippet()`` tokenizes the whole
+    text, so it is computed only for the rows shown, in one query.
     """
-    out: dict[int, str] = {}
+    if not ids:
+        return {}
     sql = (
-        "SELECT snippet(snapshots_fts, -1, ?, ?, ?, ?) FROM snapshots_fts"
-        " WHERE snapshots_fts MATCH ? AND rowid = ?"
+        "SELECT rowid, snippet(snapshots_fts, -1, ?, ?, ?, ?) FROM snapshots_fts"
+        f" WHERE snapshots_fts MATCH ? AND rowid IN ({', '.join('?' * len(ids))})"
     )
-    for snapshot_id in ids:
-        row = db.execute(sql, [*markers, match, snapshot_id]).fetchone()
-        out[snapshot_id] = row[0] if row else ""
-    return out
+    return {int(row[0]): row[1] for row in db.execute(sql, [*markers, match, *ids])}
+
+
+def texts(db: sqlite_utils.Database, ids: Sequence[int]) -> list[tuple[int, str | None, str | None]]:
+    """``(id, title, text)`` of the snapshots in ``ids`` (in no particular order)."""
+    if not ids:
+        return []
+    sql = f"SELECT id, title, text FROM snapshots WHERE id IN ({', '.join('?' * len(ids))})"
+    return [(int(r[0]), r[1], r[2]) for r in db.execute(sql, list(ids))]
 
 
 def link_id(db: sqlite_utils.Database, urls: Iterable[str]) -> tuple[int, str] | None:
