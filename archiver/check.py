@@ -32,7 +32,9 @@ Two parts:
   those whose last class is in ``statuses``), re-visits them with
   :func:`archiver.fetch.fetch_many` (its concurrency, politeness and retries), sending
   ``If-None-Match`` / ``If-Modified-Since`` from the snapshot's ``ETag`` /
-  ``Last-Modified``, extracts changed bodies in a process pool, probes a random sibling
+  ``Last-Modified``, skips extraction when the body is identical or the archived main
+  text is found whole in the page's visible text (:func:`unchanged_text`), extracts
+  other changed bodies in a process pool, probes a random sibling
   URL only for pages that did not match their snapshot (or had none), one probe per
   host and pattern per run, records every verdict in ``checks`` (append-only: a check
   never touches a snapshot) and yields it with its streak and since. With ``capture``,
@@ -46,21 +48,25 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import html
 import http
 import logging
 import queue
 import random
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.config import FetchConfig
-from archiver.drift import DEFAULT_DRIFT_THRESHOLD, similarity
+from archiver.drift import DEFAULT_DRIFT_THRESHOLD, containment, similarity
 from archiver.errors import ArchiverError, NotFoundError
-from archiver.extract import extract_result, job_for
+from archiver.extract import extract_job, job_for
 from archiver.soft404 import (
     HEAD_BYTES,
     Probe,
@@ -85,6 +91,9 @@ __all__ = [
     "conditional_headers",
     "counts_as_failure",
     "needs_probe",
+    "examine",
+    "fast_path_score",
+    "unchanged_text",
     "select_links",
     "summarize",
 ]
@@ -110,6 +119,14 @@ ERROR_CLASS: Mapping[ErrorKind, LinkStatus] = {
     ErrorKind.BLOCKED_PRIVATE: LinkStatus.ERROR,
 }
 DEAD_STATUSES = frozenset({404, 410, 451})
+#: Fast path (see :func:`unchanged_text`): skip extraction when this much of the archived text is found.
+FAST_PATH_CONTAINMENT = 0.98
+FAST_PATH_GROWTH = 1.5
+FAST_PATH_MIN_WORDS = 50
+FAST_PATH_MAX_BYTES = 5_000_000
+#: Verdicts are written in batches of at most this many, or this old (one commit each).
+BATCH_SIZE = 100
+BATCH_SECONDS = 0.5
 BLOCKED_STATUSES = frozenset({401, 403, 407, 429})
 
 
@@ -276,6 +293,48 @@ def classify(
     if change == "moved":
         what += f"; now at {result.final_url}"
     return out(LinkStatus.DRIFTED, what, sim)
+
+
+def fast_path_score(old_text: str | None, old_size: int | None, data: bytes, encoding: str | None) -> float | None:
+    """The fast path: the containment of the archived main text ``old_text`` in the visible text
+    of today's HTML ``data``, when at least :data:`FAST_PATH_CONTAINMENT`; else ``None``.
+
+    Only when the archived text has at least :data:`FAST_PATH_MIN_WORDS` words and the page
+    is not much larger than the archived body (at most :data:`FAST_PATH_GROWTH` times
+    ``old_size``). Then the archived main text is found whole in the page, date lines and
+    counters aside, so the page is ``ok`` (or ``moved``) without running the extractor:
+    pages whose bytes change on every visit (ads, tokens, counters) are the common case,
+    and extraction is the CPU cost of a check.
+    """
+    if not old_text or len(old_text.split()) < FAST_PATH_MIN_WORDS or len(data) > FAST_PATH_MAX_BYTES:
+        return None
+    if old_size and len(data) > FAST_PATH_GROWTH * old_size:
+        return None
+    page = html.unescape(visible_text(data.decode(encoding or "utf-8", errors="replace")))
+    score = containment(old_text, page)
+    return score if score >= FAST_PATH_CONTAINMENT else None
+
+
+def unchanged_text(snapshot: Snapshot | None, result: FetchResult) -> float | None:
+    """:func:`fast_path_score` of an HTML fetch result against a snapshot (``None`` when not applicable)."""
+    if snapshot is None or result.body is None or not result.is_html:
+        return None
+    return fast_path_score(snapshot.text, snapshot.size, result.body.read(), result.encoding)
+
+
+def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None) -> tuple[float | None, Extracted]:
+    """Worker-process task for a changed body: ``(score, Extracted())`` when the fast path holds,
+    else ``(None, extraction)``. ``job`` comes from :func:`archiver.extract.job_for`. Never raises."""
+    kind, payload, encoding = job[0], job[1], job[2]
+    if old_text and kind in ("text/html", "application/xhtml+xml"):
+        try:
+            data = payload if isinstance(payload, bytes) else Path(payload).read_bytes()
+            score = fast_path_score(old_text, old_size, data, encoding)
+        except (OSError, TypeError, ValueError):
+            score = None
+        if score is not None:
+            return score, Extracted()
+    return None, extract_job(job)  # type: ignore[arg-type]
 
 
 def needs_probe(verdict: CheckResult) -> bool:
@@ -450,63 +509,70 @@ class _Run:
         self.threshold, self.capture, self.clock, self.rng = threshold, capture, clock, rng
         self.run_id = run_id
         self.snapshots: dict[str, Snapshot | None] = {}
-        self.done: queue.Queue[tuple[str, FetchResult, Extracted]] = queue.Queue()
+        self.done: queue.Queue[tuple[str, FetchResult, float | None, Extracted]] = queue.Queue()
         self.in_flight = 0
         self.pending: list[tuple[str, FetchResult, Extracted, str, datetime]] = []  # waiting for a probe
         self.counts: Counter[str] = Counter()
-        self.extract_workers = extract_workers
-        self._extractor: Any = None
+        self.workers = _Workers(extract_workers)
+        self.batch: list[CheckResult] = []  # judged, not yet written
+        self.batch_since = 0.0
 
-    @property
-    def extractor(self) -> Any:
-        if self._extractor is None:
-            # The archive pipeline's process pool (shared per process): trafilatura is CPU-bound.
-            from archiver.pipeline import _Extractor
-
-            self._extractor = _Extractor(self.extract_workers)
-        return self._extractor
-
-    def take(self, url: str, result: FetchResult) -> list[CheckResult]:
-        """Handle one fetched link: extract in the pool if its body changed, else judge it now."""
+    def take(self, url: str, result: FetchResult) -> None:
+        """Handle one fetched link: a changed body goes to a worker process (fast path, else
+        extraction); anything else is judged now."""
         snapshot = self.snapshots.get(url)
         body = result.body
         if result.ok and result.status != 304 and body is not None:
             if snapshot is not None and body.sha256 == snapshot.sha256:
-                return self.judge(url, result, _snapshot_extracted(snapshot))
+                self.judge(url, result, _snapshot_extracted(snapshot))
+                return
+            if landing_redirect(url, result.final_url):  # soft404 by its URLs alone: no text needed
+                self.judge(url, result, Extracted())
+                return
             job = job_for(result)
             if job is not None:
                 self.in_flight += 1
-                self.extractor.submit(job, lambda ext, u=url, r=result: self.done.put((u, r, ext)))
-                return []
-        return self.judge(url, result, Extracted())
+                old_text, old_size = (snapshot.text, snapshot.size) if snapshot is not None else (None, None)
+                self.workers.submit(examine, job, old_text, old_size,
+                                    done=lambda out, u=url, r=result: self.done.put((u, r, *out)))
+                return
+        self.judge(url, result, Extracted())
 
-    def drain(self, block: bool) -> list[CheckResult]:
-        """Judge the links whose extraction finished (waiting for all of them when ``block``)."""
-        out: list[CheckResult] = []
+    def drain(self, block: bool) -> None:
+        """Judge the links whose examination finished (waiting for all of them when ``block``)."""
         while self.in_flight:
             try:
-                url, result, extracted = self.done.get(block=block)
+                url, result, kept, extracted = self.done.get(block=block)
             except queue.Empty:
-                break
+                return
             self.in_flight -= 1
-            out += self.judge(url, result, extracted)
-        return out
+            snapshot = self.snapshots.get(url)
+            if kept is not None and snapshot is not None:  # the archived main text is all still there
+                self.judge(url, result, _snapshot_extracted(snapshot), known=kept)
+            else:
+                self.judge(url, result, extracted)
 
     def judge(self, url: str, result: FetchResult, extracted: Extracted, probe: Probe | None = None,
-              at: datetime | None = None) -> list[CheckResult]:
-        """Classify; a verdict that a probe could change waits (first pass only, ``probe`` None)."""
+              at: datetime | None = None, known: float | None = None) -> None:
+        """Classify; a verdict that a probe could change waits (first pass only, ``probe`` None).
+
+        ``known`` is the similarity the fast path measured (``extracted`` is then the snapshot's).
+        """
         snapshot = self.snapshots.get(url)
         first_pass = at is None
         at = at or self.clock()
         verdict = classify(result, extracted, snapshot, probe, url=url, threshold=self.threshold, checked_at=at)
+        if known is not None and verdict.similarity == 1.0:
+            verdict = dataclasses.replace(verdict, similarity=known)
         if first_pass and needs_probe(verdict):
             pattern = probe_pattern(url)
             if pattern is not None:
                 self.pending.append((url, result, extracted, pattern, at))
-                return []
-        return [self.record(url, result, extracted, verdict)]
+                return
+        self.record(url, result, extracted, verdict)
 
-    def record(self, url: str, result: FetchResult, extracted: Extracted, verdict: CheckResult) -> CheckResult:
+    def record(self, url: str, result: FetchResult, extracted: Extracted, verdict: CheckResult) -> None:
+        """Capture a snapshot if asked (needs the body), free the body, and queue the verdict for writing."""
         snapshot = self.snapshots.get(url)
         try:
             body = result.body
@@ -515,14 +581,28 @@ class _Run:
             if self.capture and keep and result.ok and result.status != 304 and changed:
                 sid = self.store.add_snapshot(result, extracted, run_id=self.run_id, url=url)
                 verdict = dataclasses.replace(verdict, captured_snapshot_id=sid)
-            recorded = checks_sql.record_check(self.store, verdict, run_id=self.run_id)
         finally:
             if result.body is not None:
                 result.body.discard()
-        self.counts[recorded.status.value] += 1
+        if not self.batch:
+            self.batch_since = time.monotonic()
+        self.batch.append(verdict)
+
+    def flush(self, force: bool = False) -> list[CheckResult]:
+        """Write the queued verdicts in one transaction when the batch is big or old enough (or ``force``).
+
+        Batching matters: one commit per check costs an fsync each, which dominated runs.
+        """
+        if not self.batch:
+            return []
+        if not force and len(self.batch) < BATCH_SIZE and time.monotonic() - self.batch_since < BATCH_SECONDS:
+            return []
+        batch, self.batch = self.batch, []
+        recorded = checks_sql.record_checks(self.store, batch, run_id=self.run_id)
+        self.counts.update(r.status.value for r in recorded)
         return recorded
 
-    def probes(self) -> Iterator[CheckResult]:
+    def probes(self) -> None:
         """Fetch one random sibling per pattern of the pending links, then judge them."""
         if not self.pending:
             return
@@ -534,33 +614,97 @@ class _Run:
                     by_pattern[pattern] = sibling
         probes: dict[str, Probe] = {}
         pattern_of = {sibling: pattern for pattern, sibling in by_pattern.items()}
+        extracted_q: queue.Queue[tuple[str, FetchResult, Extracted]] = queue.Queue()
+        waiting = 0
         results = self.fetch(list(by_pattern.values()), config=self.config)
         try:
             for result in results:
                 pattern = pattern_of[result.url]
-                extracted = extract_result(result) if result.ok and result.status != 304 else Extracted()
-                text = extracted.text or visible_text(_head(result)) or None
-                probes[pattern] = Probe(
-                    url=result.url, pattern=pattern, status=result.status, final_url=result.final_url,
-                    title=extracted.title, text=text, sha256=result.body.sha256 if result.body else None,
-                    error=result.error,
-                )
-                if result.body is not None:
-                    result.body.discard()
+                job = job_for(result) if result.ok and result.status != 304 else None
+                if job is None:
+                    probes[pattern] = _probe(pattern, result, Extracted())
+                    continue
+                waiting += 1
+                self.workers.submit(extract_job, job,
+                                    done=lambda ext, p=pattern, r=result: extracted_q.put((p, r, ext)))
         finally:
             _close(results)
+        while waiting:
+            pattern, result, extracted = extracted_q.get()
+            waiting -= 1
+            probes[pattern] = _probe(pattern, result, extracted)
         pending, self.pending = self.pending, []
         for url, result, extracted, pattern, at in pending:
             probe = probes.get(pattern) or Probe(url="", pattern=pattern)
-            yield from self.judge(url, result, extracted, probe, at=at)
+            self.judge(url, result, extracted, probe, at=at)
 
     def close(self) -> None:
-        if self._extractor is not None:
-            self._extractor.wait()
-            self._extractor.close()
+        self.workers.close()
         for _url, result, _extracted, _pattern, _at in self.pending:
             if result.body is not None:
                 result.body.discard()
+
+
+class _Workers:
+    """Runs CPU-bound tasks in the archive pipeline's process pool (shared per process; trafilatura
+    is CPU-bound), or in one thread when no pool can be had; ``done(value)`` is called when each ends."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: Any = None
+        self._started = False
+        self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-check")
+
+    @property
+    def pool(self) -> Any:
+        if not self._started:
+            self._started = True
+            if self.workers > 0:
+                from archiver.pipeline import _process_pool
+
+                self._pool = _process_pool(self.workers)
+        return self._pool
+
+    def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None]) -> None:
+        try:
+            future = (self.pool or self.inline).submit(fn, *args)
+        except RuntimeError:  # a broken or shut-down pool: in-line from now on
+            self._pool = None
+            future = self.inline.submit(fn, *args)
+
+        def finished(fut: Future[Any]) -> None:
+            try:
+                value = fut.result()
+            except Exception as exc:  # a worker died: do it here instead
+                log.warning("check worker failed (%s); running in-line", exc)
+                value = fn(*args)
+            done(value)
+
+        future.add_done_callback(finished)
+
+    def warm(self) -> None:
+        """Start the pool's processes now, so their start overlaps the first downloads."""
+        if self.pool is not None:
+            with contextlib.suppress(RuntimeError):
+                self.pool.submit(_noop)
+
+    def close(self) -> None:
+        self.inline.shutdown(wait=True)
+
+
+def _noop() -> None:
+    """A task that makes a process pool start its workers."""
+
+
+def _probe(pattern: str, result: FetchResult, extracted: Extracted) -> Probe:
+    """What the host answered for a random sibling URL; frees the body."""
+    text = extracted.text or visible_text(_head(result)) or None
+    probe = Probe(url=result.url, pattern=pattern, status=result.status, final_url=result.final_url,
+                  title=extracted.title, text=text, sha256=result.body.sha256 if result.body else None,
+                  error=result.error)
+    if result.body is not None:
+        result.body.discard()
+    return probe
 
 
 def _close(results: Any) -> None:
@@ -608,21 +752,26 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
     run = _Run(store, config, fetch, threshold, capture, clock, rng, extract_workers, run_id)
     interrupted = False
     try:
-        for url in selected:
-            run.snapshots[url] = store.latest_snapshot(url, good=True)
+        threading.Thread(target=run.workers.warm, name="archiver-check-warm", daemon=True).start()
+        run.snapshots = checks_sql.latest_good_snapshots(store, selected)
         results = fetch(selected, config=config, headers_for=lambda u: conditional_headers(run.snapshots.get(u)))
         try:
             for result in results:
-                yield from run.take(result.url, result)
-                yield from run.drain(block=False)
+                run.take(result.url, result)
+                run.drain(block=False)
+                yield from run.flush()
         finally:
             _close(results)
-        yield from run.drain(block=True)
-        yield from run.probes()
+        run.drain(block=True)
+        yield from run.flush(force=True)
+        run.probes()
+        yield from run.flush(force=True)
     except (KeyboardInterrupt, GeneratorExit):
         interrupted = True
         raise
     finally:
+        with contextlib.suppress(Exception):
+            run.flush(force=True)  # what was judged before an interruption is kept
         with contextlib.suppress(Exception):
             run.close()
         with contextlib.suppress(Exception):

@@ -62,6 +62,7 @@ __all__ = [
     "DEFAULT_DRIFT_THRESHOLD",
     "LINE_SATURATION",
     "SHINGLE",
+    "containment",
     "coverage",
     "normalize_words",
     "similarity",
@@ -91,9 +92,10 @@ def normalize_words(text: str) -> tuple[list[str], list[float]]:
         if not found:
             continue
         weight = min(1.0, len(found) / LINE_SATURATION) ** 2
-        for word in found:
-            words.append("#" if _DIGIT.search(word) else word)
-            weights.append(weight)
+        if _DIGIT.search(line):
+            found = ["#" if _DIGIT.search(word) else word for word in found]
+        words += found
+        weights += [weight] * len(found)
     return words, weights
 
 
@@ -135,3 +137,22 @@ def similarity(old: str | None, new: str | None) -> float:
     covered = coverage(a_words, a_weights, b_shingles, k) + coverage(b_words, b_weights, a_shingles, k)
     total = sum(a_weights) + sum(b_weights)
     return round(min(1.0, covered / total), 4) if total else 1.0
+
+
+def containment(old: str | None, new: str | None) -> float:
+    """The weighted share of ``old``'s words found in ``new`` (in shared 3-word shingles), 0..1.
+
+    One-sided: text added to ``new`` costs nothing. :mod:`archiver.check` uses it as a fast
+    path: when the archived main text is found whole in today's *visible* page text
+    (boilerplate included), the page's main text has not changed and extraction is skipped.
+    An empty ``old`` is contained in anything (1.0).
+    """
+    a_words, a_weights = normalize_words(old or "")
+    b_words, _ = normalize_words(new or "")
+    if not a_words:
+        return 1.0
+    if not b_words:
+        return 0.0
+    k = min(SHINGLE, len(a_words), len(b_words))
+    total = sum(a_weights)
+    return round(min(1.0, coverage(a_words, a_weights, _shingles(b_words, k), k) / total), 4) if total else 1.0

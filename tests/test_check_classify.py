@@ -340,3 +340,30 @@ def test_fail_on_with_confirmations() -> None:
 def test_summarize_counts_classes() -> None:
     results = [verdict_at(LinkStatus.DEAD, 1, 0), verdict_at(LinkStatus.OK, 1, 0), verdict_at(LinkStatus.DEAD, 1, 0)]
     assert summarize(results) == {"ok": 1, "dead": 2}
+
+
+# -- the fast path: archived text found whole in today's page ------------------------------------
+
+
+def test_fast_path_accepts_boilerplate_changes_only() -> None:
+    from check_cases import article_html
+
+    from archiver.check import examine, fast_path_score, unchanged_text
+
+    old_html = article_html(TEXT, sidebar="<ul><li>Old related story</li></ul>", byline=("12 March 2024",))
+    new_html = article_html(TEXT, sidebar="<ul><li>A new related story</li></ul>", byline=("2 April 2025",))
+    size = len(old_html.encode())
+    score = fast_path_score(TEXT, size, new_html.encode(), "utf-8")
+    assert score is not None and score >= 0.98
+    rewritten = article_html(rewrite_sentences(TEXT, OTHER, 0.3)).encode()
+    assert fast_path_score(TEXT, size, rewritten, "utf-8") is None
+    assert fast_path_score(TEXT, size, new_html.encode() * 3, "utf-8") is None  # grew too much: extract
+    assert fast_path_score("too short", size, new_html.encode(), "utf-8") is None
+    result = fetched(body=new_html)
+    assert unchanged_text(snap(size=size), result) == score
+    assert unchanged_text(None, result) is None
+    # in a worker: a kept page is not extracted, a changed one is
+    job = ("text/html", new_html.encode(), "utf-8", URL, "text/html")
+    assert examine(job, TEXT, size) == (score, Extracted())
+    kept, extracted = examine(("text/html", rewritten, "utf-8", URL, "text/html"), TEXT, size)
+    assert kept is None and extracted.text

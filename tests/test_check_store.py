@@ -55,3 +55,28 @@ def test_last_checks_and_never_checked(tmp_path: Path) -> None:
         assert last[A].streak == 1 and last[A].since == T0 + timedelta(days=1)
         assert set(checks_sql.last_checks(store, [B, "https://nope.example/"])) == {B}
         assert checks_sql.never_checked(store) == ["https://c.example.org/"]
+
+
+def test_batch_of_checks_in_one_transaction(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "a.db") as store:
+        batch = [result(A, LinkStatus.DEAD, 0), result(B, LinkStatus.OK, 0), result(A, LinkStatus.DEAD, 1)]
+        recorded = checks_sql.record_checks(store, batch)
+        assert [(r.url, r.streak) for r in recorded] == [(A, 1), (B, 1), (A, 2)]
+        assert recorded[2].since == T0
+
+
+def test_latest_good_snapshots_in_bulk_matches_one_by_one(tmp_path: Path) -> None:
+    from archiver.types import Body, FetchResult
+
+    urls = [f"https://h.example.org/p{i}" for i in range(60)]
+    with Store.open(tmp_path / "a.db") as store:
+        for i, url in enumerate(urls):
+            for n in range(2 if i % 3 else 1):
+                ok = i % 5 != 0
+                body = Body.from_bytes(f"{url} {n}".encode())
+                store.add_snapshot(FetchResult(url=url, final_url=url, status=200 if ok else 500, body=body,
+                                               error=None if ok else ErrorKind.HTTP_ERROR), None)
+        bulk = checks_sql.latest_good_snapshots(store, urls)
+        assert bulk == {url: store.latest_snapshot(url, good=True) for url in urls}
+        assert bulk[urls[0]] is None and bulk[urls[1]] is not None
+        assert checks_sql.latest_good_snapshots(store, urls[:3]) == {u: bulk[u] for u in urls[:3]}

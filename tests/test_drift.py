@@ -100,3 +100,13 @@ def test_symmetric_and_bounded(a: str, b: str) -> None:
 @given(st.text(max_size=200))
 def test_self_similarity_is_one(a: str) -> None:
     assert similarity(a, a) == 1.0
+
+
+def test_containment_is_one_sided() -> None:
+    from archiver.drift import containment
+
+    text = ARTICLES["bikes"]
+    assert containment(text, text + "\n" + ARTICLES["coral"]) == 1.0  # additions cost nothing
+    assert containment(text + "\n" + ARTICLES["coral"], text) < 0.6
+    assert containment(text, rewrite_sentences(text, donor_for("bikes"), 0.6)) < 0.5
+    assert containment("", "anything") == 1.0 and containment("some words here", "") == 0.0

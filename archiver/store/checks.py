@@ -15,19 +15,19 @@ Contract:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from archiver.store.queries import database_of
-from archiver.types import CheckResult, ErrorKind, LinkStatus
+from archiver.types import CheckResult, ErrorKind, LinkStatus, Snapshot
 
 if TYPE_CHECKING:
     from archiver.store.core import Store
 
-__all__ = ["history", "last_checks", "never_checked", "record_check"]
+__all__ = ["history", "last_checks", "latest_good_snapshots", "never_checked", "record_check", "record_checks"]
 
 # The streak of each check: rows of the same link after the last row with another status.
 _WITH_STREAK = """
@@ -67,28 +67,43 @@ def _to_result(row: Mapping[str, Any]) -> CheckResult:
 
 def record_check(store: Store, result: CheckResult, *, run_id: int | None = None) -> CheckResult:
     """Append ``result`` as a checks row of its link (created if missing); return it with streak and since."""
+    return record_checks(store, [result], run_id=run_id)[0]
+
+
+def record_checks(store: Store, results: Sequence[CheckResult], *, run_id: int | None = None) -> list[CheckResult]:
+    """Append many checks in ONE transaction (one commit, so one fsync, for the batch).
+
+    Returns them, in order, with their streak and since (later rows of the same link in
+    the batch count the earlier ones).
+    """
+    ids: list[int] = []
     with store.write() as conn:
-        link_id = store.ensure_link(result.url)  # joins this transaction
-        cur = conn.execute(
-            "INSERT INTO checks (link_id, checked_at, status, http_status, final_url, similarity, detail,"
-            " error_kind, snapshot_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                link_id,
-                _iso(result.checked_at),
-                result.status.value,
-                result.http_status,
-                result.final_url,
-                result.similarity,
-                result.detail,
-                result.error_kind.value if result.error_kind else None,
-                result.snapshot_id,
-                run_id,
-            ],
-        )
-        check_id = cur.lastrowid
-    row = next(iter(store.db.query(_WITH_STREAK + " WHERE c.id = ?", [check_id])))
-    since = datetime.fromisoformat(row["since"]) if row["since"] else None
-    return dataclasses.replace(result, streak=int(row["streak"]), since=since)
+        for result in results:
+            link_id = store.ensure_link(result.url)  # joins this transaction
+            cur = conn.execute(
+                "INSERT INTO checks (link_id, checked_at, status, http_status, final_url, similarity, detail,"
+                " error_kind, snapshot_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    link_id,
+                    _iso(result.checked_at),
+                    result.status.value,
+                    result.http_status,
+                    result.final_url,
+                    result.similarity,
+                    result.detail,
+                    result.error_kind.value if result.error_kind else None,
+                    result.snapshot_id,
+                    run_id,
+                ],
+            )
+            ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
+        out = []
+        for result, check_id in zip(results, ids, strict=True):
+            row = conn.execute(_WITH_STREAK + " WHERE c.id = ?", [check_id]).fetchone()
+            streak, since = row[-2], row[-1]  # the last two columns of _WITH_STREAK
+            out.append(dataclasses.replace(result, streak=int(streak),
+                                           since=datetime.fromisoformat(since) if since else None))
+    return out
 
 
 def history(store: Any, url: str) -> list[CheckResult]:
@@ -114,3 +129,16 @@ def never_checked(store: Any) -> list[str]:
         "SELECT l.url FROM links l WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.link_id = l.id) ORDER BY l.id"
     )
     return [r[0] for r in rows]
+
+
+def latest_good_snapshots(store: Store, urls: Sequence[str]) -> dict[str, Snapshot | None]:
+    """The latest good snapshot of each URL (``None`` when it has none), as ``Store.latest_snapshot``
+    would give, but in one query for many URLs (a check run loads them all before fetching)."""
+    if len(urls) < 50:
+        return {url: store.latest_snapshot(url, good=True) for url in urls}
+    found: dict[str, Snapshot | None] = dict.fromkeys(urls)
+    sql = store._SNAPSHOT_SQL + " WHERE s.id IN (SELECT MAX(id) FROM snapshots WHERE ok = 1 GROUP BY link_id)"
+    for row in store.db.query(sql):
+        if row["url"] in found:
+            found[row["url"]] = store._to_snapshot(row)
+    return found

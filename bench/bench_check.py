@@ -1,0 +1,266 @@
+"""Bench ``archiver check``: archive 400 pages over 8 hosts at 50 ms latency, change the web, check them all.
+
+Prints the wall time of the check, links per second, the floor
+max(politeness floor, extraction CPU / cores) and the ratio wall / floor (goal under 1.3),
+then the confusion matrix of the classes found against the truth the fake web knows.
+
+The politeness floor is (pages per host / per-host limit) x latency: the time the
+fetcher's per-host limit alone imposes. Extraction CPU is measured by re-running, in this
+process, every task the check sent to its extraction pool (``_Workers.submit`` is wrapped
+to record them): for each changed body, the fast-path test (is the archived main text
+found whole in the page?) and, when it fails, the trafilatura extraction; plus the probes.
+
+Hosts 0-3 send ETags (unchanged pages answer 304 to the conditional request); hosts 4-7
+do not (unchanged pages come back byte-identical and are not extracted again). Host 7
+answers every missing page with the same 200 template (found by the probe). The run uses
+``retries=0`` so the 500 pages (truth ``error``) do not add back-off time to the figure.
+
+    python bench/bench_check.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from check_cases import PROBE_SEGMENT, FixedRandom, article_html, articles, harvest_of, rewrite_sentences  # noqa: E402
+from fakeweb import FakeWeb  # noqa: E402
+
+import archiver.check  # noqa: E402
+from archiver.check import check  # noqa: E402
+from archiver.config import FetchConfig  # noqa: E402
+from archiver.pipeline import PreparedSource, archive  # noqa: E402
+from archiver.store.core import Store  # noqa: E402
+from archiver.types import LinkStatus  # noqa: E402
+
+HOSTS = 8
+PER_HOST = 50
+LATENCY = 0.05
+CONFIG = FetchConfig(allow_private=True, retries=0)
+CHALLENGE = (Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "check" / "cloudflare_challenge.html")
+TEMPLATE = ("<html><head><title>Shop</title></head><body><main><h1>Welcome to the shop</h1><p>Browse our "
+            "categories: garden furniture, kitchen tools, seeds and bulbs, outdoor lighting. Free delivery on "
+            "orders over fifty euros and returns within thirty days.</p></main></body></html>")
+# What happens to the 50 pages of each host: (truth, how many).
+PLAN = [("ok", 30), ("boilerplate", 4), ("drifted", 4), ("moved", 3), ("dead404", 2), ("dead410", 1),
+        ("home", 1), ("notfound", 1), ("challenge", 1), ("forbidden", 1), ("error", 2)]
+TRUTH = {"ok": "ok", "boilerplate": "ok", "drifted": "drifted", "moved": "moved", "dead404": "dead",
+         "dead410": "dead", "home": "soft404", "notfound": "soft404", "challenge": "blocked",
+         "forbidden": "blocked", "error": "error", "template": "soft404"}
+
+
+def make_text(rng: random.Random, vocab: list[str], n: int) -> str:
+    """A made-up article: a title line and 5-7 paragraphs of 3-5 sentences."""
+    def sentence() -> str:
+        words = rng.choices(vocab, k=rng.randint(10, 24))
+        return " ".join(words).capitalize() + "."
+
+    title = " ".join(rng.choices(vocab, k=7)).capitalize() + f" {n}"
+    paragraphs = [" ".join(sentence() for _ in range(rng.randint(3, 5))) for _ in range(rng.randint(5, 7))]
+    return "\n".join([title, *paragraphs])
+
+
+def padding(rng: random.Random, vocab: list[str]) -> str:
+    """Site chrome that makes pages a realistic 20-40 KB: a long menu and an inline script."""
+    links = "".join(f'<li><a href="/topic/{w}">{w.capitalize()}</a></li>' for w in rng.choices(vocab, k=300))
+    script = "<script>var config = {" + ",".join(f'"{w}{i}": {i}' for i, w in enumerate(rng.choices(vocab, k=600)))
+    return f"<ul class='menu'>{links}</ul>{script}}};</script>"
+
+
+def page(text: str, chrome: str, byline: tuple[str, ...] = ("Published 3 March 2024", "1,204 views"),
+         sidebar: str = "<h3>Related</h3><ul><li>One story</li><li>Another story</li></ul>") -> str:
+    return article_html(text, sidebar=sidebar + chrome, byline=byline)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency", type=float, default=LATENCY)
+    parser.add_argument("--child", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--in-process", action="store_true",
+                        help="Run the check in this process, with the fake web (they then share one GIL).")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    rng = random.Random(42)
+    vocab = sorted({w.strip(".,:;").lower() for t in articles().values() for w in t.split() if w.isalpha()})
+    config = CONFIG
+    truth: dict[str, str] = {}
+
+    with FakeWeb(hosts=HOSTS, latency=args.latency) as web, tempfile.TemporaryDirectory() as tmp:
+        kinds = [k for k, n in PLAN for _ in range(n)]
+        pages: dict[str, tuple[int, str, str, str, str]] = {}  # url -> (host, path, kind, text, chrome)
+        for host in range(HOSTS):
+            web.add("/", page(make_text(rng, vocab, -1), padding(rng, vocab)), host=host)
+            host_kinds = list(kinds)
+            if host == 7:
+                host_kinds[:2] = ["template", "template"]
+            rng.shuffle(host_kinds)
+            for i, kind in enumerate(host_kinds):
+                path = f"/articles/p{host}-{i}"
+                text, chrome = make_text(rng, vocab, host * 100 + i), padding(rng, vocab)
+                html = page(text, chrome)
+                url = (web.conditional(path, html, etag=f'"{host}-{i}"', host=host) if host < 4
+                       else web.add(path, html, host=host))
+                pages[url] = (host, path, kind, text, chrome)
+                truth[url] = TRUTH[kind]
+
+        db = Path(tmp) / "bench.db"
+        store = Store.open(db)
+        start = time.perf_counter()
+        report = archive([PreparedSource("/bench/article.md", harvest=harvest_of(list(pages), "/bench/article.md"))],
+                         store=store, config=config)
+        print(f"archived {len(report.outcomes)} pages in {time.perf_counter() - start:.1f} s "
+              f"({sum(o.status.value == 'failed' for o in report.outcomes)} failed)")
+
+        # change the web
+        donors = [t for (_, _, _, t, _) in pages.values()]
+        web.add(f"/articles/{PROBE_SEGMENT}", TEMPLATE, host=7)
+        for host, path, kind, text, chrome in pages.values():
+            if kind == "boilerplate":
+                html = page(text, chrome, byline=("Updated 9 May 2025", "88,310 views"),
+                            sidebar="<h3>Most read</h3><ul><li>A new story</li><li>Yet another one</li></ul>")
+                web.add(path, html, host=host)
+            elif kind == "drifted":
+                web.add(path, page(rewrite_sentences(text, rng.choice(donors), 0.6), chrome), host=host)
+            elif kind == "moved":
+                new = path.replace("/articles/", "/moved/")
+                web.redirect(path, new, status=301, host=host)
+                web.add(new, page(text, chrome), host=host)
+            elif kind == "dead404":
+                web.remove(path, host=host)
+            elif kind == "dead410":
+                web.always(path, status=410, body="gone", host=host)
+            elif kind == "home":
+                web.redirect(path, "/", status=302, host=host)
+            elif kind == "notfound":
+                web.add(path, "<html><head><title>Page not found</title></head><body><h1>Page not found</h1>"
+                        "<p>Sorry, the page you are looking for does not exist.</p></body></html>", host=host)
+            elif kind == "challenge":
+                web.add(path, CHALLENGE.read_text(), status=403, headers={"Server": "cloudflare"}, host=host)
+            elif kind == "forbidden":
+                web.always(path, status=401, body="login required", host=host)
+            elif kind == "error":
+                web.always(path, status=500, body="internal error", host=host)
+            elif kind == "template":
+                web.add(path, TEMPLATE, host=host)
+        web.reset_counts()
+
+        store.close()
+        if args.in_process:
+            summary, results = run_check(str(db))
+        else:  # the check in its own process, as `archiver check` runs: it does not share the fake web's GIL
+            out = subprocess.run([sys.executable, __file__, "--child", str(db)], stdout=subprocess.PIPE,
+                                 text=True, check=True).stdout.splitlines()
+            summary = json.loads(out[-1])
+            results = [json.loads(line) for line in out[:-1]]
+        requests = web.total()
+
+    wall, extraction_cpu = summary["wall"], summary["extraction_cpu"]
+    cores = os.cpu_count() or 1
+    politeness = PER_HOST / config.per_host * args.latency
+    floor = max(politeness, extraction_cpu / cores)
+    n = len(results)
+    print(f"checked {n} links in {wall:.2f} s ({'in process' if args.in_process else 'child process'}): "
+          f"{n / wall:.0f} links/s, {requests} requests (probes included); "
+          f"{summary['examined']} changed bodies examined, {summary['extracted']} extracted")
+    print(f"floor = max(politeness {politeness:.2f} s, extraction CPU {extraction_cpu:.2f} s / {cores} cores) "
+          f"= {floor:.2f} s; ratio wall / floor = {wall / floor:.2f} (goal < 1.3)")
+
+    got = {r["url"]: r["status"] for r in results}
+    classes = [s.value for s in LinkStatus if s is not LinkStatus.UNCHECKED]
+    matrix = Counter((truth[u], got.get(u, "missing")) for u in truth)
+    width = max(len(c) for c in classes) + 2
+    print("\nconfusion matrix (rows: truth, columns: found)")
+    print(" " * width + "".join(f"{c:>{width}}" for c in classes))
+    for t in classes:
+        if any(matrix[(t, c)] for c in [*classes, "missing"]):
+            print(f"{t:<{width}}" + "".join(f"{matrix[(t, c)] or '.':>{width}}" for c in classes))
+    right = sum(matrix[(c, c)] for c in classes)
+    print(f"\naccuracy {right}/{len(truth)}")
+    wrong = [(u, truth[u], got.get(u)) for u in truth if truth[u] != got.get(u)]
+    for url, want, found in wrong[:10]:
+        detail = next((r["detail"] for r in results if r["url"] == url), "")
+        print(f"  {url}: truth {want}, found {found} ({detail})")
+
+
+def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
+    """Check every link of ``db``; return (wall time, extraction CPU, counts) and the results as dicts.
+
+    Every task the check sends to its extraction pool is recorded, then re-run here to
+    measure its CPU time.
+    """
+    tasks: list[tuple] = []  # type: ignore[type-arg]
+    submit = archiver.check._Workers.submit
+
+    def recording_submit(self, fn, *args, done):  # type: ignore[no-untyped-def]
+        tasks.append((fn, args))
+        return submit(self, fn, *args, done=done)
+
+    archiver.check._Workers.submit = recording_submit  # type: ignore[method-assign]
+    if os.environ.get("BENCH_TRACE"):
+        _trace()
+    with Store.open(db) as store:
+        start = time.perf_counter()
+        results = list(check(store, config=CONFIG, rng=FixedRandom()))
+        wall = time.perf_counter() - start
+    archiver.check._Workers.submit = submit  # type: ignore[method-assign]
+    cpu_start = time.process_time()
+    extracted = 0
+    for fn, fn_args in tasks:
+        out = fn(*fn_args)
+        extracted += fn is not archiver.check.examine or out[0] is None
+    summary = {"wall": wall, "extraction_cpu": time.process_time() - cpu_start, "examined": len(tasks),
+               "extracted": extracted}
+    return summary, [{"url": r.url, "status": r.status.value, "detail": r.detail} for r in results]
+
+
+def _trace() -> None:
+    """Print when each phase of the run ends (BENCH_TRACE=1), to standard error."""
+    run = archiver.check._Run
+    t0 = time.perf_counter()
+    take, drain, probes = run.take, run.drain, run.probes
+    first = []
+
+    def mark(what: str) -> None:
+        print(f"  {time.perf_counter() - t0:6.2f} s  {what}", file=sys.stderr)
+
+    def traced_take(self, url, result):  # type: ignore[no-untyped-def]
+        if not first:
+            first.append(1)
+            mark("first fetch result")
+        return take(self, url, result)
+
+    def traced_drain(self, block):  # type: ignore[no-untyped-def]
+        if block:
+            mark("fetch loop done")
+        drain(self, block)
+        if block:
+            mark("examinations drained")
+
+    def traced_probes(self):  # type: ignore[no-untyped-def]
+        probes(self)
+        mark("probes done")
+
+    run.take, run.drain, run.probes = traced_take, traced_drain, traced_probes  # type: ignore[method-assign]
+
+
+def child(db: str) -> None:
+    summary, results = run_check(db)
+    for r in results:
+        print(json.dumps(r))
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
