@@ -28,19 +28,23 @@ Two parts:
      snapshot to compare with, a 2xx page is ``ok`` (the detail says so) unless a
      detector or the probe fires.
 
-- :func:`check` is the runner: it selects links (all, given ones, those of a source,
-  those whose last class is in ``statuses``), re-visits them with
+- :func:`check` is the runner. It selects links (all, given ones, those of a source,
+  those whose last class is in ``statuses``) and re-visits them with
   :func:`archiver.fetch.fetch_many` (its concurrency, politeness and retries), sending
   ``If-None-Match`` / ``If-Modified-Since`` from the snapshot's ``ETag`` /
-  ``Last-Modified``, skips extraction when the body is identical or the archived main
-  text is found whole in the page's visible text (:func:`unchanged_text`), extracts
-  other changed bodies in a process pool, probes a random sibling
-  URL only for pages that did not match their snapshot (or had none), one probe per
-  host and pattern per run, records every verdict in ``checks`` (append-only: a check
-  never touches a snapshot) and yields it with its streak and since. With ``capture``,
-  an ``ok``, ``moved`` or ``drifted`` page whose body changed is added as a new snapshot
-  (never replacing the old one). :func:`check_offline` makes no request: the last known
-  class of each link, ``unchecked`` for links never checked.
+  ``Last-Modified``. CPU is spent only where needed: a 304, an error, a body identical
+  to the snapshot's, or a redirect to a landing page is judged at once; any other
+  changed body goes to the extraction process pool, which first tries the fast path
+  (:func:`fast_path_score`: the archived main text found whole in the page's visible
+  text means ``ok``/``moved`` without running trafilatura) and extracts otherwise. A
+  random sibling URL is probed only for pages that did not match their snapshot (or had
+  none), once per host and pattern per run, after the main pass (so probes never break
+  the per-host limit). Verdicts are written to ``checks`` in batches (one commit per
+  batch), append-only (a check never touches a snapshot), and yielded once written,
+  with their streak and since; what was judged before Ctrl-C is still written. With
+  ``capture``, an ``ok``, ``moved`` or ``drifted`` page whose body changed is added as a
+  new snapshot (never replacing the old one). :func:`check_offline` makes no request:
+  the last known class of each link, ``unchecked`` for links never checked.
 - :func:`counts_as_failure` is the ``--fail-on`` / ``--confirm`` / ``--confirm-span`` rule.
 """
 
