@@ -367,7 +367,14 @@ _STOP = object()
 
 
 class _Writer(threading.Thread):
-    """The one thread that writes: each (result, extracted) becomes a committed snapshot."""
+    """The one thread that writes: each (result, extracted) becomes a committed snapshot.
+
+    Group commit: when several pages are ready at once, they are committed in one
+    transaction (one fsync), never held back waiting for more; outcomes are reported
+    only after their commit.
+    """
+
+    BATCH = 32
 
     def __init__(self, run: _Run) -> None:
         super().__init__(name="archiver-writer", daemon=True)
@@ -376,30 +383,49 @@ class _Writer(threading.Thread):
         self.error: BaseException | None = None
         self.failed = threading.Event()
 
+    def _batch(self) -> tuple[list[tuple[FetchResult, Extracted]], bool]:
+        """The next items ready to write (waiting up to the heartbeat interval for the first)."""
+        items: list[tuple[FetchResult, Extracted]] = []
+        try:
+            item = self.queue.get(timeout=HEARTBEAT_INTERVAL)
+        except queue.Empty:
+            return items, False
+        while True:
+            if item is _STOP:
+                return items, True
+            items.append(item)
+            if len(items) >= self.BATCH:
+                return items, False
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                return items, False
+
     def run(self) -> None:
         run = self.run_
         last_beat = time.monotonic()
-        while True:
-            try:
-                item = self.queue.get(timeout=HEARTBEAT_INTERVAL)
-            except queue.Empty:
-                item = None
+        stop = False
+        while not stop:
+            items, stop = self._batch()
             try:
                 if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
                     run.store.heartbeat(run.owner)
                     last_beat = time.monotonic()
-                if item is _STOP:
-                    return
-                if item is not None and not self.failed.is_set():
-                    run.save(*item)
+                if items and not self.failed.is_set():
+                    with run.store.write():
+                        ids = [
+                            run.store.add_snapshot(result, extracted, run_id=run.run_id, release_owner=run.owner)
+                            for result, extracted in items
+                        ]
+                    for (result, extracted), snapshot_id in zip(items, ids, strict=True):
+                        run.emit(run.outcome_of(result.url, result, snapshot_id, extracted))
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 self.error = exc
                 self.failed.set()
             finally:
-                if item is not None and item is not _STOP:
-                    body = item[0].body
-                    if body is not None:
-                        body.discard()
+                for result, _ in items:
+                    if result.body is not None:
+                        result.body.discard()
 
 
 # -- one run -----------------------------------------------------------------------------------
