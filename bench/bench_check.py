@@ -15,6 +15,12 @@ do not (unchanged pages come back byte-identical and are not extracted again). H
 answers every missing page with the same 200 template (found by the probe). The run uses
 ``retries=0`` so the 500 pages (truth ``error``) do not add back-off time to the figure.
 
+The check runs in a child process (as ``archiver check`` would), so it does not share the
+fake web's GIL; ``--in-process`` runs it here instead. A reference line gives the time
+the same URLs take to fetch alone (``fetch_many``: no extraction, no store) right after,
+and the load average: on a shared machine, other processes' CPU shows in both.
+``BENCH_TRACE=1`` prints when each phase of the run ended.
+
     python bench/bench_check.py
 """
 
@@ -39,6 +45,7 @@ from fakeweb import FakeWeb  # noqa: E402
 import archiver.check  # noqa: E402
 from archiver.check import check  # noqa: E402
 from archiver.config import FetchConfig  # noqa: E402
+from archiver.fetch import fetch_many  # noqa: E402
 from archiver.pipeline import PreparedSource, archive  # noqa: E402
 from archiver.store.core import Store  # noqa: E402
 from archiver.types import LinkStatus  # noqa: E402
@@ -164,7 +171,7 @@ def main() -> None:
                                  text=True, check=True).stdout.splitlines()
             summary = json.loads(out[-1])
             results = [json.loads(line) for line in out[:-1]]
-        requests = web.total()
+        requests = web.total() - int(summary["ref_requests"])
 
     wall, extraction_cpu = summary["wall"], summary["extraction_cpu"]
     cores = os.cpu_count() or 1
@@ -176,6 +183,9 @@ def main() -> None:
           f"{summary['examined']} changed bodies examined, {summary['extracted']} extracted")
     print(f"floor = max(politeness {politeness:.2f} s, extraction CPU {extraction_cpu:.2f} s / {cores} cores) "
           f"= {floor:.2f} s; ratio wall / floor = {wall / floor:.2f} (goal < 1.3)")
+    print(f"reference: the same {n} URLs fetched alone (fetch_many, no extraction, no store) take "
+          f"{summary['fetch_only']:.2f} s; check / fetch alone = {wall / summary['fetch_only']:.2f}; "
+          f"load average {os.getloadavg()[0]:.1f} on {cores} cores")
 
     got = {r["url"]: r["status"] for r in results}
     classes = [s.value for s in LinkStatus if s is not LinkStatus.UNCHECKED]
@@ -220,8 +230,17 @@ def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
     for fn, fn_args in tasks:
         out = fn(*fn_args)
         extracted += fn is not archiver.check.examine or out[0] is None
-    summary = {"wall": wall, "extraction_cpu": time.process_time() - cpu_start, "examined": len(tasks),
-               "extracted": extracted}
+    extraction_cpu = time.process_time() - cpu_start
+    # reference: the same URLs fetched alone (no extraction, no store), right after
+    start = time.perf_counter()
+    ref_requests = 0
+    for fetched in fetch_many([r.url for r in results], config=CONFIG):
+        ref_requests += len(fetched.redirects) + 1
+        if fetched.body is not None:
+            fetched.body.discard()
+    fetch_only = time.perf_counter() - start
+    summary = {"wall": wall, "extraction_cpu": extraction_cpu, "examined": len(tasks), "extracted": extracted,
+               "fetch_only": fetch_only, "ref_requests": ref_requests}
     return summary, [{"url": r.url, "status": r.status.value, "detail": r.detail} for r in results]
 
 
@@ -253,6 +272,15 @@ def _trace() -> None:
         mark("probes done")
 
     run.take, run.drain, run.probes = traced_take, traced_drain, traced_probes  # type: ignore[method-assign]
+    load = archiver.check.checks_sql.latest_good_snapshots
+
+    def traced_load(store, urls):  # type: ignore[no-untyped-def]
+        mark("selected links")
+        out = load(store, urls)
+        mark("snapshots loaded")
+        return out
+
+    archiver.check.checks_sql.latest_good_snapshots = traced_load  # type: ignore[attr-defined]
 
 
 def child(db: str) -> None:
