@@ -173,3 +173,12 @@ def test_url_not_in_archive(site: tuple[FakeWeb, dict[str, str]]) -> None:
 def test_missing_database_is_exit_2(tmp_path: Path) -> None:
     result = run("--db", str(tmp_path / "none.db"), "--offline")
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_offline_table_shows_when_checked(site: tuple[FakeWeb, dict[str, str]]) -> None:
+    web, urls = site
+    web.remove("/a/dead")
+    run(*FAST, urls["dead"])
+    out = run("--offline").stdout
+    assert "checked" in out and "never" in out  # links never checked say so
+    assert "1 dead" in out and "3 unchecked" in out

@@ -79,7 +79,7 @@ def _detail(result: CheckResult) -> str:
 
 
 def _render(console: Console, results: list[CheckResult], failing: list[CheckResult],
-            fail_on: set[LinkStatus], confirm: int, span: timedelta) -> None:
+            fail_on: set[LinkStatus], confirm: int, span: timedelta, offline: bool = False) -> None:
     if not results:
         console.print("no links to check")
         return
@@ -89,14 +89,19 @@ def _render(console: Console, results: list[CheckResult], failing: list[CheckRes
     table.add_column("http", justify="right")
     table.add_column("sim", justify="right")
     table.add_column("streak", justify="right")
+    if offline:
+        table.add_column("checked")
     table.add_column("detail", overflow="fold")
     for status in ORDER:
         group = [r for r in results if r.status is status]
         for r in group:
             sim = f"{r.similarity:.2f}" if r.similarity is not None else ""
             streak = f"{r.streak}" + (f" since {r.since:%Y-%m-%d}" if r.since and r.streak > 1 else "")
-            table.add_row(f"[{STYLE[status]}]{status.value}[/]", escape(r.url), str(r.http_status or ""), sim,
-                          streak if r.checked_at else "", escape(_detail(r)))
+            cells = [f"[{STYLE[status]}]{status.value}[/]", escape(r.url), str(r.http_status or ""), sim,
+                     streak if r.checked_at else ""]
+            if offline:
+                cells.append(f"{r.checked_at:%Y-%m-%d %H:%M}" if r.checked_at else "never")
+            table.add_row(*cells, escape(_detail(r)))
         if group:
             table.add_section()
     console.print(table)
@@ -221,7 +226,7 @@ def check_command(
     if as_json:
         _summary_only(err, results, failing)
     else:
-        _render(out, results, failing, failing_classes, confirm, span)
+        _render(out, results, failing, failing_classes, confirm, span, offline)
     sys.exit(1 if failing else 0)
 
 
