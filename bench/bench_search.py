@@ -129,7 +129,7 @@ def build(path: Path, size: int, seed: int, batch: int = 2000) -> tuple[float, l
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO links (id, url, host, first_seen) VALUES (?, ?, ?, ?)",
-            ((i, f"https://{hosts[i % len(hosts)]}/articles/{i}", f"https://{hosts[i % len(hosts)]}", "2025-01-01")
+            ((i, f"https://{hosts[i % len(hosts)]}/articles/{i}", f"https://{hosts[i % len(hosts)]}:443", "2025-01-01")
              for i in range(1, n_links + 1)),
         )
         conn.execute("COMMIT")

@@ -296,11 +296,26 @@ def test_candidate_pool_grows_when_filters_reject_the_best(
 ) -> None:
     from archiver.store import queries
 
+    # Both sanctions snapshots outrank the café for "steel"; only the café was captured on Feb 15.
+    feb15 = {"since": FEB, "until": FEB + timedelta(days=1), "limit": 1}
     monkeypatch.setattr(queries, "POOLS", (1, None))
-    # the best match for "steel" is the sanctions page; the filter keeps only the café
-    assert urls(search(store, "steel", limit=1, domain="www.example.org")) == [archive.urls["cafe"]]
-    # and the January snapshot (ranked with the March one) is skipped as not the latest
-    hits = search(store, "steel exporters", limit=1)
-    assert [h.snapshot_id for h in hits] == [archive.snapshots["sanctions@v2"]]
+    assert urls(search(store, "steel", **feb15)) == [archive.urls["cafe"]]
     monkeypatch.setattr(queries, "POOLS", (1,))
-    assert search(store, "steel", limit=1, domain="www.example.org") == []  # the pool alone is not enough
+    assert search(store, "steel", **feb15) == []  # the first pool alone is not enough: growing matters
+    # link filters (domain, source) restrict the FTS scan itself, before ranking
+    assert urls(search(store, "steel", limit=1, domain="www.example.org")) == [archive.urls["cafe"]]
+
+
+def test_link_filters_without_restricting_the_scan(
+    store: Store, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A --domain keeping many links filters after ranking instead; same answers."""
+    from archiver.store import queries
+
+    monkeypatch.setattr(queries, "RESTRICT_MIN", 0)
+    monkeypatch.setattr(queries, "RESTRICT_FRACTION", 0.0)
+    monkeypatch.setattr(queries, "POOLS", (1, None))
+    assert urls(search(store, "steel", limit=1, domain="www.example.org")) == [archive.urls["cafe"]]
+    assert urls(search(store, "steel", source=str(archive.article))) == [archive.urls["sanctions"]]
+    monkeypatch.setattr(queries, "POOLS", (1,))
+    assert search(store, "steel", limit=1, domain="www.example.org") == []

@@ -14,10 +14,10 @@ Contract:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -50,9 +50,16 @@ def database_of(db: Any) -> sqlite_utils.Database:
 
 
 def _in_domain(url: str | None, domain: str | None) -> int:
+    """1 when the host of the canonical ``url`` is ``domain`` or one of its subdomains.
+
+    String operations rather than ``urlsplit`` (five times faster; it runs once per link):
+    a canonical URL is ``scheme://host[:port]/...`` with a lower-case host.
+    """
     if not url or not domain:
         return 0
-    host = (urlsplit(url).hostname or "").rstrip(".")
+    netloc = url.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
+    host = netloc[: netloc.index("]") + 1] if netloc.startswith("[") else netloc.partition(":")[0]
+    host = host.rstrip(".").lower()
     return int(host == domain or host.endswith("." + domain))
 
 
@@ -67,6 +74,9 @@ def _is_fts_error(exc: sqlite3.OperationalError) -> bool:
 
 #: Candidate pools for :func:`search_snapshots`, as multiples of ``limit``; ``None``: every match.
 POOLS: tuple[int | None, ...] = (5, 50, None)
+#: A --domain/--source keeping at most this share of the links (or this many) restricts the FTS scan itself.
+RESTRICT_FRACTION = 0.05
+RESTRICT_MIN = 1000
 
 
 def search_snapshots(
@@ -105,12 +115,21 @@ def search_snapshots(
         bounds.append("{s}.captured_at < :until")
         params["until"] = until
     where = ["s.ok = 1", *(b.format(s="s") for b in bounds)]
-    if domain is not None:
-        where.append("archiver_in_domain(l.url, :domain)")
-        params["domain"] = domain
-    if source_id is not None:
-        where.append("s.link_id IN (SELECT link_id FROM citations WHERE source_id = :source_id)")
-        params["source_id"] = source_id
+    restrict = ""
+    if domain is not None or source_id is not None:
+        # The chosen links are computed once (not once per pool round) and passed as JSON.
+        link_ids = _chosen_links(db, domain, source_id)
+        params["links"] = json.dumps(link_ids)
+        where.append("s.link_id IN (SELECT value FROM json_each(:links))")
+        total = db.execute("SELECT count(*) FROM links").fetchone()[0]
+        if len(link_ids) <= max(RESTRICT_MIN, RESTRICT_FRACTION * total):
+            # A selective filter restricts the FTS scan itself to the snapshots of those links
+            # (an index-only lookup on snapshots(link_id, ...)), so the matches it would throw
+            # away are neither ranked nor joined. "+rowid" keeps SQLite from handing the list
+            # to FTS5, which would re-run the MATCH once per listed rowid.
+            restrict = (
+                " AND +rowid IN (SELECT id FROM snapshots WHERE link_id IN (SELECT value FROM json_each(:links)))"
+            )
     if latest_only:
         where.append(
             "s.id = (SELECT s2.id FROM snapshots s2 WHERE s2.link_id = s.link_id AND s2.ok = 1"
@@ -119,7 +138,7 @@ def search_snapshots(
         )
     sql = (
         "WITH pool AS MATERIALIZED (SELECT rowid AS id, bm25(snapshots_fts, :tw, 1.0) AS rank FROM snapshots_fts"
-        " WHERE snapshots_fts MATCH :match ORDER BY rank LIMIT :pool)"
+        " WHERE snapshots_fts MATCH :match" + restrict + " ORDER BY rank LIMIT :pool)"
         " SELECT s.id, l.url, s.title, s.final_url, s.captured_at, pool.rank,"
         " (SELECT count(*) FROM pool) AS pool_size"
         " FROM pool JOIN snapshots s ON s.id = pool.id JOIN links l ON l.id = s.link_id"
@@ -139,6 +158,19 @@ def search_snapshots(
     for row in rows:
         del row["pool_size"]
     return rows
+
+
+def _chosen_links(db: sqlite_utils.Database, domain: str | None, source_id: int | None) -> list[int]:
+    """Ids of the links on ``domain`` (subdomains included) and/or cited by source ``source_id``."""
+    conditions, params = [], []
+    if domain is not None:
+        # LIKE (in C) narrows to a superset; the Python test is exact
+        conditions.append("url LIKE ? AND archiver_in_domain(url, ?)")
+        params += [f"%{domain}%", domain]
+    if source_id is not None:
+        conditions.append("id IN (SELECT link_id FROM citations WHERE source_id = ?)")
+        params.append(source_id)
+    return [int(r[0]) for r in db.execute(f"SELECT id FROM links WHERE {' AND '.join(conditions)}", params)]
 
 
 def snippets(
