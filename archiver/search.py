@@ -23,6 +23,13 @@ Contract:
   (:data:`HIGHLIGHT_OPEN` / :data:`HIGHLIGHT_CLOSE`; double brackets are rare in prose,
   unlike « » or [ ]); :meth:`SearchHit.snippet_parts` gives ``(text, highlighted)`` pieces
   for renderers (the CLI prints them in bold on a terminal). Whitespace is collapsed.
+  Snippets come from FTS5's ``snippet()``, except for queries with a prefix term: there
+  ``snippet()`` walks every word the prefix expands to for each row (seconds for ``ka*``
+  on 100,000 pages), so the shown rows are highlighted here (words folded like the index:
+  case and diacritics; terms under NOT are not highlighted).
+* Speed (see :func:`archiver.store.queries.search_snapshots` and ``bench/bench_search.py``):
+  bm25 is ranked inside FTS5 over a growing candidate pool, snippets are made only for the
+  rows shown, and a selective ``domain``/``source`` restricts the FTS scan itself.
 * Nothing here touches the network; the store is only read.
 """
 
