@@ -197,8 +197,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the database at this path and keep it; if it exists, reuse it")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
-    path = args.keep or folder / "bench.db"
+    folder = None if args.keep else Path(tempfile.mkdtemp(prefix="archiver-bench-search-"))
+    path = args.keep or folder / "bench.db"  # type: ignore[operator]
     if args.keep and path.exists():
         # re-run the queries on a database kept by an earlier run (same --size and --seed)
         rng = random.Random(args.seed)
@@ -252,7 +252,7 @@ def main() -> None:
     size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(path.name + "-*"))
     print(f"\ndatabase: {size / 1e6:,.1f} MB, {size / args.size / 1024:,.1f} KiB per snapshot "
           f"(raw text {text_bytes / args.size / 1024:,.1f} KiB per snapshot)")
-    if not args.keep:
+    if folder is not None:
         for p in path.parent.glob(path.name + "*"):
             os.unlink(p)
         folder.rmdir()
