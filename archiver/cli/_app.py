@@ -12,17 +12,23 @@ Exit codes (all commands): 0 success; 1 the command ran but found problems
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from archiver import __version__
+from archiver.config import DB_ENV_VAR, DEFAULT_DB
 from archiver.errors import ArchiverError
 from archiver.types import to_jsonable
+
+if TYPE_CHECKING:
+    from archiver.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +68,11 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ArchiverError as exc:
-            fail(str(exc), exc.exit_code)
+            message = str(exc)
+            hint = getattr(exc, "hint", None)
+            if hint and hint not in message:
+                message = f"{message} (hint: {hint})"
+            fail(message, exc.exit_code)
         except KeyboardInterrupt:
             click.echo("archiver: interrupted", err=True)
             sys.exit(130)
@@ -82,3 +92,30 @@ def emit_json(obj: Any) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line, for scripts.")
+
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    # dir_okay: Store.open reports a directory in one line, nicer than click's usage error.
+    type=click.Path(dir_okay=True, path_type=Path),
+    envvar=DB_ENV_VAR,
+    default=DEFAULT_DB,
+    show_default=True,
+    help=f"The archive database (or set {DB_ENV_VAR}).",
+)
+
+
+@contextlib.contextmanager
+def open_store(db_path: Path) -> Iterator[Store]:
+    """Open an existing archive for a read command.
+
+    Never creates one: a missing file is a one-line error (exit 2) and no file is left behind.
+    """
+    from archiver.store import Store
+
+    store = Store.open(db_path, create=False)
+    try:
+        yield store
+    finally:
+        store.close()

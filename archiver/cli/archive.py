@@ -22,22 +22,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
 from archiver.cli._fetchopts import fetch_options
-from archiver.config import DB_ENV_VAR, DEFAULT_DB, FetchConfig
+from archiver.config import FetchConfig
 from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duration, prepare_sources, shutdown_pool
-from archiver.store import Store
 from archiver.types import ArchiveStatus
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=True, path_type=Path),
-    envvar=DB_ENV_VAR,
-    default=DEFAULT_DB,
-    show_default=True,
-    help=f"The archive database (or set {DB_ENV_VAR}).",
-)
 
 class _Display:
     """Progress on standard error (a bar on a terminal), JSON lines or nothing on standard output."""
@@ -196,7 +186,7 @@ def status_command(db_path: Path, as_json: bool) -> None:
       archiver status
       archiver status --db archive/archive.db --json
     """
-    with Store.open(db_path, create=False) as store:
+    with open_store(db_path) as store:
         st = store.status()
     if as_json:
         emit_json(st)
@@ -231,7 +221,7 @@ def fsck_command(db_path: Path, as_json: bool) -> None:
       archiver fsck
       archiver fsck --db archive/archive.db --json
     """
-    with Store.open(db_path, create=False) as store:
+    with open_store(db_path) as store:
         report = store.fsck()
     if as_json:
         emit_json({**dataclasses.asdict(report), "ok": report.ok})

@@ -20,9 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from archiver.check import DEFAULT_FAIL_ON, check, check_offline, counts_as_failure, summarize
-from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
 from archiver.cli._fetchopts import fetch_options
-from archiver.cli.search import db_option, open_store
 from archiver.config import FetchConfig
 from archiver.drift import DEFAULT_DRIFT_THRESHOLD
 from archiver.pipeline import parse_duration

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from archiver.cli._app import handle_errors, json_option, main
-from archiver.cli.search import db_option, open_store
+from archiver.cli._app import db_option, handle_errors, json_option, main, open_store
 from archiver.report import FORMATS, build_report, render
 
 

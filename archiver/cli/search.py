@@ -1,43 +1,16 @@
-"""``archiver search``: full-text search over the archive, offline.
-
-Also holds the two helpers the read-only commands share (``db_option``, :func:`open_store`).
-"""
+"""``archiver search``: full-text search over the archive, offline."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.text import Text
 
-from archiver.cli._app import emit_json, handle_errors, json_option, main
-from archiver.config import DB_ENV_VAR, DEFAULT_DB
+from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
 from archiver.errors import QueryError
 from archiver.search import DEFAULT_LIMIT, SearchHit, parse_time_bound, search
-from archiver.store import Store
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=DB_ENV_VAR,
-    default=DEFAULT_DB,
-    show_default=True,
-    help=f"The archive database (or set {DB_ENV_VAR}).",
-)
-
-
-@contextlib.contextmanager
-def open_store(db_path: Path) -> Iterator[Store]:
-    """Open an existing archive (never creates one: a missing file is a one-line error, exit 2)."""
-    store = Store.open(db_path, create=False)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def with_hint(exc: QueryError) -> QueryError:

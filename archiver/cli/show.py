@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from archiver.cli._app import emit_json, handle_errors, json_option, main
-from archiver.cli.search import db_option, open_store, with_hint
+from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli.search import with_hint
 from archiver.errors import QueryError
 from archiver.show import (
     HistoryEvent,

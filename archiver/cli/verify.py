@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from archiver.cli._app import emit_json, handle_errors, json_option, main
-from archiver.cli.search import db_option, open_store
+from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
 from archiver.verify import DEFAULT_MIN_WORDS, DEFAULT_THRESHOLD, QuoteCheck, QuoteStatus, Verification, verify
 
 _MARK = {QuoteStatus.FOUND: "found", QuoteStatus.APPROXIMATE: "approximate", QuoteStatus.NOT_FOUND: "NOT FOUND"}
