@@ -1,0 +1,48 @@
+"""The curated public API: everything in ``archiver.__all__`` resolves, and nothing private leaks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import archiver
+
+
+def test_all_names_resolve() -> None:
+    for name in archiver.__all__:
+        assert getattr(archiver, name) is not None, name
+
+
+def test_all_has_no_private_or_duplicate_names() -> None:
+    names = [n for n in archiver.__all__ if n != "__version__"]
+    assert len(names) == len(set(names))
+    assert not [n for n in names if n.startswith("_")]
+
+
+def test_unknown_attribute_raises() -> None:
+    try:
+        archiver.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("unknown attribute resolved")
+
+
+def test_import_is_cheap_and_configures_no_logging() -> None:
+    code = (
+        "import logging, sys, archiver;"
+        "assert 'trafilatura' not in sys.modules and 'requests' not in sys.modules, 'eager import';"
+        "assert not logging.getLogger().handlers, 'root logger configured'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_exports_are_not_shadowed_by_submodules() -> None:
+    import archiver.check
+    import archiver.harvest
+    import archiver.search
+    import archiver.verify  # noqa: F401
+
+    for name in ("check_links", "search_archive", "verify_source", "archive", "harvest_source"):
+        assert callable(getattr(archiver, name)), name
+        assert not isinstance(getattr(archiver, name), type(sys)), f"{name} is a module"
