@@ -212,7 +212,7 @@ def render_json(report: Report) -> str:
 #: Columns of the CSV report, in order.
 CSV_FIELDS = (
     "number", "line", "column", "raw", "url", "archived", "snapshot_id", "captured_at", "sha256", "title",
-    "check", "checked_at", "action", "replacement", "public_url",
+    "check", "checked_at", "action", "replacement", "public_url", "last_error",
 )
 
 
@@ -226,6 +226,13 @@ def render_csv(report: Report) -> str:
         row["archived"] = "yes" if row["archived"] else "no"
         writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_FIELDS})
     return out.getvalue()
+
+
+def _not_archived(c: CitationCheck) -> str:
+    """"not archived", with why the last capture failed (or that none was made)."""
+    if c.last_error and c.failure is not None:
+        return f"not archived (last capture failed: {c.last_error}, {_when(c.failure.captured_at)})"
+    return "not archived (never captured)"
 
 
 def _md(text: object) -> str:
@@ -266,7 +273,7 @@ def render_markdown(report: Report) -> str:
         archived = (
             f"{_when(snap.captured_at)}, snapshot {snap.id}, sha256 {(snap.sha256 or '')[:12]}, “{snap.title or ''}”"
             if snap
-            else "not archived"
+            else _not_archived(c)
         )
         check = f"{c.status}" + (f" ({_when(c.check.checked_at)})" if c.check else "")
         action = ACTION_TEXT[e.action] + (f": {e.replacement}" if e.replacement else "")
@@ -357,7 +364,7 @@ def render_html(report: Report) -> str:
                 f'<br><a href="#snapshot-{snap.id}">read the archived copy (snapshot {snap.id})</a>'
             )
         else:
-            archived = "not archived"
+            archived = _e(_not_archived(c))
         check = _e(c.status) + (f"<br>{_e(_when(c.check.checked_at))}" if c.check else "")
         action = _e(ACTION_TEXT[e.action])
         if e.replacement:

@@ -7,12 +7,13 @@ Contract of :func:`verify` (reads the store, never the network):
   version recorded in the store is used, with its recorded citations (a URL never
   archived is a :class:`~archiver.errors.SourceError`, exit 2).
 * A file whose path is not a recorded source (moved, renamed, never archived) is still
-  checked, since citations are looked up by canonical URL, and ``notes`` says so; but when
-  none of the links it cites has an archived copy there is nothing to check against, and
-  :func:`verify` raises :class:`~archiver.errors.SourceError` (exit 2) telling the writer to
-  run ``archiver archive`` first (unless ``anywhere``).
+  checked, since citations are looked up by canonical URL, and ``notes`` says so. When
+  none of the links it cites has an archived copy (say it was archived with no network)
+  the verification is still made, not refused: every citation is reported not archived,
+  every quotation ``not_found``, and ``notes`` tells the writer to run ``archiver archive``.
 * For each citation: whether a good snapshot of its link is archived (the latest one:
-  id, capture time, sha256, title) and the last class ``archiver check`` gave it.
+  id, capture time, sha256, title) and the last class ``archiver check`` gave it; for a
+  link not archived, its latest failed capture and why it failed (``last_error``).
 * For each quotation (:mod:`archiver.quotes`: at least six words between quotation marks)
   the archived texts are searched in widening scopes, stopping at the first that matches:
 
@@ -322,6 +323,8 @@ class CitationCheck:
 
     ``snapshot`` is the latest good snapshot of the link (without its text), ``None``
     when the link was never archived well; ``check`` the latest ``archiver check`` verdict.
+    ``failure`` is, for a link with no good snapshot, its latest failed capture (``None``
+    when it was never even tried), so a report can say why it is not archived.
     ``public_url``/``public_date`` name a public archived copy (web archive); none is known
     yet, so they are always ``None`` for now.
     """
@@ -331,6 +334,7 @@ class CitationCheck:
     check: CheckResult | None
     public_url: str | None = None
     public_date: datetime | None = None
+    failure: Snapshot | None = None
 
     @property
     def url(self) -> str:
@@ -345,6 +349,24 @@ class CitationCheck:
         """The last known class, ``unchecked`` when never checked."""
         return self.check.status if self.check else LinkStatus.UNCHECKED
 
+    @property
+    def last_error(self) -> str | None:
+        """Why the last capture of a link that is not archived failed (``dns: could not resolve host ...``).
+
+        ``None`` when the link is archived or was never captured.
+        """
+        snap = self.failure
+        if self.archived or snap is None:
+            return None
+        kind = str(snap.error_kind) if snap.error_kind else None
+        if snap.error_message:
+            if kind and not snap.error_message.startswith(kind):  # the fetcher's messages name their kind
+                return f"{kind}: {snap.error_message}"
+            return snap.error_message
+        if kind:
+            return kind + (f" (HTTP {snap.http_status})" if snap.http_status else "")
+        return f"HTTP {snap.http_status}" if snap.http_status else "failed"
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: ``{"kind": "citation", "url", "raw", "line", "archived", "snapshot_id", ...}``."""
         snap = self.snapshot
@@ -358,6 +380,8 @@ class CitationCheck:
             "captured_at": snap.captured_at.isoformat() if snap else None,
             "sha256": snap.sha256 if snap else None,
             "title": snap.title if snap else None,
+            "last_error": self.last_error,
+            "last_attempt_at": self.failure.captured_at.isoformat() if self.failure and not snap else None,
             "check": str(self.status),
             "checked_at": self.check.checked_at.isoformat() if self.check and self.check.checked_at else None,
             "check_since": self.check.since.isoformat() if self.check and self.check.since else None,
@@ -495,18 +519,26 @@ def verify_article(
     urls = list(dict.fromkeys(c.url for c in article.citations))
     snapshots = queries.good_snapshots(store, urls)
     checks = last_checks(store, urls)
+    failures = queries.last_failures(store, [u for u in urls if not snapshots.get(u)])
 
     citations = tuple(
         CitationCheck(
             citation=c,
             snapshot=_without_text(snapshots[c.url][0]) if snapshots.get(c.url) else None,
             check=checks.get(c.url),
+            failure=failures.get(c.url),
         )
         for c in article.citations
     )
     notes: list[str] = []
     if not article.recorded:
         notes.append("this version of the article was never archived; its citations were looked up by URL")
+    if urls and not any(snapshots.get(u) for u in urls):
+        notes.append(
+            f"none of the {len(urls)} links this article cites is archived, so no quotation can be checked"
+            f" against them: run `archiver archive {_shell_word(article.locator)}` first"
+            + ("" if anywhere else " (or use --anywhere to search the whole archive)")
+        )
 
     para_of_citation = [(layout.paragraph_at(c.line, c.column), c.url) for c in article.citations]
     texts = _Texts()
@@ -584,6 +616,12 @@ def verify_article(
     )
 
 
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
 def _without_text(snapshot: Snapshot) -> Snapshot:
     from dataclasses import replace
 
@@ -600,15 +638,10 @@ def verify(
 ) -> Verification:
     """Read the article ``spec`` as it is now and check it against the archive (see module doc).
 
-    Raises :class:`SourceError` (exit 2) when the article cannot be read, when it is a URL
-    never archived, or when none of its links is archived (unless ``anywhere``).
+    Raises :class:`SourceError` (exit 2) when the article cannot be read or is a URL never
+    archived. An article none of whose links is archived is no error: its citations come
+    back not archived (with their last failure) and its quotations ``not_found``, with a
+    note saying to run ``archiver archive``.
     """
     article = load_article(store, str(spec))
-    result = verify_article(store, article, anywhere=anywhere, threshold=threshold, min_words=min_words)
-    if result.citations and not any(c.archived for c in result.citations) and not anywhere:
-        raise SourceError(
-            "none of the links this article cites is archived (run `archiver archive` on it first,"
-            " or use --anywhere to search the whole archive)",
-            article.locator,
-        )
-    return result
+    return verify_article(store, article, anywhere=anywhere, threshold=threshold, min_words=min_words)

@@ -110,10 +110,65 @@ def test_file_is_read_as_it_is_now(db_path: Path, tmp_path: Path) -> None:
     assert "tea and cakes" in quote["quote"] and quote["status"] != "found"
 
 
+def _archive_offline(db_path: Path, article: Path) -> list[str]:
+    """Record ``article`` as `archiver archive` does with no network: every link failed with a DNS error."""
+    from datetime import UTC, datetime
+
+    from archiver.harvest import harvest
+    from archiver.store import Store
+    from archiver.types import ErrorKind, FetchResult
+
+    result = harvest(str(article))
+    urls = list(dict.fromkeys(c.url for c in result.citations))
+    with Store.open(db_path) as store:
+        store.record_source(result)
+        for url in urls:
+            host = url.split("/")[2]
+            store.add_snapshot(
+                FetchResult(url=url, final_url=url, error=ErrorKind.DNS, message=f"dns: could not resolve host {host}",
+                            attempts=1, fetched_at=datetime(2025, 6, 1, tzinfo=UTC)),
+                None,
+            )
+    return urls
+
+
 @pytest.mark.skipif(not _harvester_available(), reason="the harvester (archiver.harvest.harvest) has not landed")
-def test_file_with_nothing_archived_exits_2(db_path: Path, tmp_path: Path) -> None:
+def test_nothing_archived_is_a_report_not_bad_input(db_path: Path, seed_file: Path) -> None:
+    """The seed archived with no network: every citation not archived (with why), every quotation not found."""
+    urls = _archive_offline(db_path, seed_file)
+    assert len(urls) == 3
+    code, out, err = run(str(seed_file))
+    assert code == 1, err
+    assert "NOT ARCHIVED" in out and "dns: could not resolve host www.interfax.ru" in out
+    assert "dns: dns:" not in out
+    assert "archiver archive" in err  # the note says what to do
+    assert "PROBLEMS" in out and "6 citations (3 links) not archived" in out
+
+    code, out, err = run(str(seed_file), "--json")
+    assert code == 1
+    objs = [json.loads(line) for line in out.splitlines()]
+    citations = [o for o in objs if o["kind"] == "citation"]
+    quotes = [o for o in objs if o["kind"] == "quote"]
+    assert {c["url"] for c in citations} == set(urls)
+    assert all(not c["archived"] and c["last_error"].startswith("dns: could not resolve host") for c in citations)
+    assert quotes and all(q["status"] == "not_found" and q["scope"] is None for q in quotes)
+    assert "archiver archive" in err
+
+
+@pytest.mark.skipif(not _harvester_available(), reason="the harvester (archiver.harvest.harvest) has not landed")
+def test_file_with_nothing_archived_exits_1_with_a_note(db_path: Path, tmp_path: Path) -> None:
     build_archive(db_path)  # some other article's archive
     path = tmp_path / "new.md"
-    path.write_text("A new post citing [this](https://unarchived.example/page) and nothing else.\n", encoding="utf-8")
-    code, _, err = run(str(path))
-    assert code == 2 and "none of the links" in err
+    path.write_text(
+        "A new post citing [this](https://unarchived.example/page): “one two three four five six seven”.\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(str(path), "--json")
+    assert code == 1, err
+    objs = [json.loads(line) for line in out.splitlines()]
+    (cit,) = [o for o in objs if o["kind"] == "citation"]
+    assert cit["archived"] is False and cit["last_error"] is None  # never captured at all
+    assert "archiver archive" in err and "Traceback" not in err
+    # a missing file stays bad input
+    code, _, err = run(str(tmp_path / "missing.md"))
+    assert code == 2 and len(err.strip().splitlines()) == 1

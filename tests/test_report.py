@@ -76,6 +76,8 @@ def test_csv(report: Report) -> None:
     never = next(r for r in rows if r["url"] == NEVER)
     assert never["archived"] == "no" and never["snapshot_id"] == "" and never["check"] == "unchecked"
     assert int(never["line"]) == 16 and int(ria["line"]) == 12
+    failed = next(r for r in rows if r["url"] == FAILED)
+    assert failed["last_error"] == "http_error: 404 Not Found" and never["last_error"] == ""
 
 
 def test_markdown(report: Report) -> None:
@@ -88,6 +90,8 @@ def test_markdown(report: Report) -> None:
     assert "POSSIBLY MISATTRIBUTED" in md
     assert "## Citations without a public archived copy" in md
     assert f"- {NEVER}" in md
+    failed_row = next(line for line in table if FAILED in line)
+    assert "not archived (last capture failed: http_error: 404 Not Found" in failed_row
     # every table row has exactly the 7 columns (no unescaped pipe in a cell)
     for line in table:
         assert line.replace("\\|", "").count("|") == 8
@@ -121,6 +125,8 @@ def test_html_is_self_contained_with_robust_links(report: Report) -> None:
     lacking = soup.find(id="public-copies").find_next("ul")
     assert {li.get_text() for li in lacking.find_all("li")} == set(EXPECTED_ACTIONS)
     assert "possibly misattributed" in soup.find(id="quotations").find_next("table").get_text()
+    failed_row = next(tr for tr in soup.find_all("tr") if FAILED in tr.get_text())
+    assert "last capture failed: http_error: 404 Not Found" in failed_row.get_text()
 
 
 def test_html_writes_version_attributes_only_for_a_public_copy(report: Report) -> None:

@@ -40,8 +40,6 @@ def _render_quote(q: QuoteCheck, anywhere: bool) -> None:
 
 
 def _render(result: Verification, strict: bool) -> None:
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
     click.echo(f"{result.article.locator}: {len(result.citations)} citations, {len(result.quotes)} quotations")
     click.echo("Citations:")
     for c in result.citations:
@@ -49,6 +47,10 @@ def _render(result: Verification, strict: bool) -> None:
             state = f"archived {c.snapshot.captured_at:%Y-%m-%d %H:%M} (snapshot {c.snapshot.id})"
         else:
             state = click.style("NOT ARCHIVED", fg="red", bold=True)
+            if c.last_error:
+                state += f" (last capture failed: {c.last_error})"
+            elif c.failure is None:
+                state += " (never captured)"
         click.echo(f"  line {c.citation.line:<4} {state}  check: {c.status}  {c.url}")
     click.echo("Quotations:")
     for q in result.quotes:
@@ -59,7 +61,8 @@ def _render(result: Verification, strict: bool) -> None:
     click.echo(
         f"{verdict}: {counts[QuoteStatus.FOUND]} found, {counts[QuoteStatus.APPROXIMATE]} approximate,"
         f" {counts[QuoteStatus.NOT_FOUND]} not found; {flagged} possibly misattributed;"
-        f" {sum(1 for c in result.citations if not c.archived)} citations not archived."
+        f" {sum(1 for c in result.citations if not c.archived)} citations"
+        f" ({len({c.url for c in result.citations if not c.archived})} links) not archived."
     )
 
 
@@ -96,8 +99,13 @@ def verify_command(
     --anywhere in the whole archive. Matching ignores case, quote styles, dashes,
     punctuation and line breaks; an approximate match has a word similarity score.
 
+    An article whose links are not archived yet (archived with no network, say) is
+    still checked: each citation says why its last capture failed, each quotation is
+    not found, and a note says to run `archiver archive`.
+
     Exit 0 when every quotation is found or approximate (--strict: found only), 1
-    otherwise, 2 on bad input (unreadable file, unknown URL, nothing archived).
+    otherwise, 2 on bad input (unreadable or missing file, a URL never archived, no
+    database).
 
     \b
     Example:
@@ -107,6 +115,8 @@ def verify_command(
     """
     with open_store(db_path) as store:
         result = verify(store, source, anywhere=anywhere, threshold=threshold, min_words=min_words)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if as_json:
         for q in result.quotes:
             emit_json(q.as_dict())

@@ -10,18 +10,19 @@ URLs are canonical (as stored in ``links.url``). Results come back as shared typ
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from archiver.store.core import Store
-from archiver.types import Citation, Snapshot
+from archiver.types import Citation, ErrorKind, Snapshot
 
 __all__ = [
     "StoredSource",
     "find_source",
     "fts_candidates",
     "good_snapshots",
+    "last_failures",
     "snapshots_by_id",
     "source_citations",
 ]
@@ -145,6 +146,33 @@ def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True)
         )
         for row in rows:
             out[row["url"]].append(_snapshot(row, with_text=with_text))
+    return out
+
+
+def last_failures(store: Store, urls: Iterable[str]) -> dict[str, Snapshot]:
+    """The latest failed capture (``ok`` = 0) of each URL that has one, without text.
+
+    "Latest" is the greatest ``captured_at``, ties broken by the greater id (as everywhere
+    in the store). The snapshot carries ``error_kind``, ``error_message`` and ``http_status``.
+    """
+    wanted = list(dict.fromkeys(urls))
+    out: dict[str, Snapshot] = {}
+    cols = _SNAP_COLUMNS + ", s.error_kind, s.error_message"
+    for chunk in _chunks(wanted):
+        marks = ", ".join("?" for _ in chunk)
+        rows = store.db.query(
+            f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id"
+            f" WHERE s.ok = 0 AND l.url IN ({marks}) ORDER BY s.captured_at DESC, s.id DESC",
+            list(chunk),
+        )
+        for row in rows:
+            if row["url"] not in out:
+                snap = _snapshot(row, with_text=False)
+                out[row["url"]] = replace(
+                    snap,
+                    error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
+                    error_message=row["error_message"],
+                )
     return out
 
 
