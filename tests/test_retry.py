@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archiver.retry import Outcome, is_transient, outcome_of, parse_retry_after, retrying
 from archiver.types import ErrorKind
@@ -132,3 +134,16 @@ def test_zero_retries_means_one_attempt() -> None:
 
     retrying(0, sleep=lambda s: None)(attempt)
     assert calls == [1]
+
+
+@pytest.mark.parametrize("value", ["\xb2", "1\xb2", "\u0661\u0662", "١", "nan", "inf", "-inf", "1e400", "0x10"])
+def test_parse_retry_after_never_raises_on_hostile_values(value: str) -> None:
+    # Header values arrive as latin-1 text: "²" (0xB2) passes str.isdigit() but not float().
+    seconds = parse_retry_after(value)
+    assert seconds is None or seconds >= 0.0
+
+
+@given(st.text(max_size=40))
+def test_parse_retry_after_total(value: str) -> None:
+    seconds = parse_retry_after(value)
+    assert seconds is None or (seconds >= 0.0 and seconds == seconds and seconds != float("inf"))
