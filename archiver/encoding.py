@@ -53,6 +53,10 @@ _ALIASES = {
 }
 
 
+# Text codecs that are not character sets of documents (a hostile ``charset=`` may name them).
+_NOT_CHARSETS = frozenset({"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"})
+
+
 @dataclass(frozen=True)
 class Decision:
     """An encoding (a Python codec name) and how it was decided."""
@@ -68,9 +72,14 @@ def normalize_label(label: str | None) -> str | None:
     label = label.strip().strip("\"'").lower()
     label = _ALIASES.get(label, label)
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    # Python knows codecs no web page is written in: bytes-to-bytes ones (base64, zlib...)
+    # that bytes.decode() refuses, and ones that raise even with errors="replace".
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:  # noqa: SLF001 - the only public marker
+        return None
+    return info.name
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:

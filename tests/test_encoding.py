@@ -6,6 +6,8 @@ import codecs
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archiver.encoding import (
     DETECT_SAMPLE_BYTES,
@@ -126,3 +128,25 @@ def test_utf8_cut_mid_character_is_still_utf8_when_incomplete() -> None:
 def test_long_utf8_body_sample_boundary() -> None:
     data = ("a" * (DETECT_SAMPLE_BYTES - 1)).encode() + "é".encode() + b"tail"
     assert decide(data).encoding == "utf-8"
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["base64", "hex", "zlib", "rot13", "bz2", "uu", "quopri", "undefined", "idna", "punycode", "unicode_escape"],
+)
+def test_codecs_that_are_not_text_encodings_are_unknown_labels(label: str) -> None:
+    # A hostile Content-Type (charset=base64, charset=undefined...) must not pick a codec
+    # that bytes.decode() refuses or that raises even with errors="replace".
+    assert normalize_label(label) is None
+    data = b"<p>caf\xc3\xa9 \xff</p>"
+    decision = decide(data, f"text/html; charset={label}", html=True)
+    assert decision.source != "header"
+    data.decode(decision.encoding, errors="replace")
+    decision = decide(f'<meta charset="{label}"><p>x</p>'.encode(), html=True)
+    assert decision.source != "meta"
+
+
+@given(st.from_regex(r"[A-Za-z0-9_:.\-]{1,20}", fullmatch=True), st.binary(max_size=64))
+def test_any_declared_label_gives_a_usable_codec(label: str, data: bytes) -> None:
+    decision = decide(data, f"text/html; charset={label}", html=True)
+    data.decode(decision.encoding, errors="replace")

@@ -24,3 +24,11 @@ def test_retry_after_with_a_non_ascii_digit_is_ignored_not_a_crash(fakeweb: Fake
     result = fetch_one(url, config=cfg(), sleep=slept.append)
     assert result.ok and fakeweb.count("/rl") == 2
     assert len(slept) == 1 and slept[0] < 5  # backoff, not the unreadable header
+
+
+def test_charset_naming_a_non_text_codec_does_not_break_decoding(fakeweb: FakeWeb) -> None:
+    for label in ("base64", "undefined", "idna"):
+        url = fakeweb.add(f"/{label}", "<p>café</p>", content_type=f"text/html; charset={label}")
+        result = fetch_one(url, config=cfg())
+        assert result.ok and result.encoding_source != "header"
+        assert result.text() == "<p>café</p>"
