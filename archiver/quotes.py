@@ -21,13 +21,24 @@ Contract of :func:`find_quotations`:
 * Only quotations of at least ``min_words`` words (default 6) are returned; ``text`` is
   the quoted words with whitespace collapsed (line breaks of a reflowed paragraph become
   single spaces), without the outer marks.
-* Paragraphs are counted from 1 in the article's readable text: blocks separated by a
-  blank line, or starting with a Markdown heading, list item or block quote marker; in
-  HTML, the block-level elements (``p``, ``li``, ``h1``..., ``blockquote``, ``td``...)
-  and ``br``. These numbers are only compared with each other (see
-  :meth:`ArticleText.paragraph_at`), not with the harvester's own block count.
+* Paragraphs are the harvester's blocks (:mod:`archiver.harvest`), so that a quotation and
+  the links cited next to it are placed by the same rules, counted from 1:
+
+  - plain text: runs of non-blank lines separated by blank lines (the harvester's
+    :class:`~archiver.harvest._common.TextIndex`);
+  - Markdown: the blocks markdown-it finds (paragraphs, headings, list items, table rows,
+    HTML blocks), with the harvester's own parser; a block quote's ``>`` markers and a list
+    item's continuation lines stay in their block, and code blocks hold no quotation. The
+    numbers are the harvester's ``paragraph`` numbers, except that all the cells of a table
+    row are one paragraph here;
+  - HTML: the block-level elements (``p``, ``li``, ``h1``..., ``blockquote``, ``td``...)
+    that hold text; ``<br>`` is a line break inside its paragraph, as for the harvester.
+
+  Citations are placed in these paragraphs by their line and column
+  (:meth:`ArticleText.paragraph_at`), never by a block count made elsewhere.
 * ``line`` and ``column`` (1-based) are the position of the opening mark in the source
-  text as given, HTML markup included.
+  text as given, HTML markup included. Line-start block quote markers (``>``) inside a
+  quotation are not part of its ``text``.
 """
 
 from __future__ import annotations
@@ -59,18 +70,18 @@ WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 
 _BLOCK_TAGS = (
     "address|article|aside|blockquote|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header|hr|li|main|nav|ol|p|"
-    "pre|section|table|td|th|tr|ul|br"
+    "pre|section|table|td|th|tr|ul"
 )
 _HTML_TOKEN_RE = re.compile(
     r"(?P<skip><(?P<skiptag>script|style|template|noscript)\b.*?</(?P=skiptag)\s*>)"
     r"|(?P<comment><!--.*?-->)"
+    r"|(?P<br><br\b[^>]*>)"
     rf"|(?P<block></?(?:{_BLOCK_TAGS})\b[^>]*>)"
     r"|(?P<tag></?[A-Za-z!?][^>]*>)"
     r"|(?P<entity>&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)",
     re.IGNORECASE | re.DOTALL,
 )
-_BLOCK_START_RE = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>)")
-_HEADING_RE = re.compile(r"[ \t]*#{1,6}\s")
+_QUOTE_MARKERS_RE = re.compile(r"\n[ \t]*(?:>[ \t]?)+")  # "> " block quote markers at line starts
 _PARA_BREAK = "\x00"  # stands in the readable text of HTML for a block boundary
 
 
@@ -113,15 +124,22 @@ class ArticleText:
     offset in the source, so line and column are always those of the source.
     """
 
-    def __init__(self, source_text: str, *, html: bool = False) -> None:
+    def __init__(self, source_text: str, *, html: bool = False, markdown: bool = False) -> None:
         self.source = source_text
         self.html = html
+        self.markdown = markdown and not html
         if html:
             self.readable, self._offsets = _readable_html(source_text)
         else:
             self.readable, self._offsets = source_text, None
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", source_text)]
-        self._para_starts = _paragraph_starts(self.readable, html=html)
+        if html:
+            self._blocks = _html_blocks(self.readable)
+        elif self.markdown:
+            self._blocks = _markdown_blocks(self.readable, self._line_starts)
+        else:
+            self._blocks = _text_blocks(self.readable)
+        self._para_starts = [start for start, _ in self._blocks] or [0]
 
     def source_offset(self, index: int) -> int:
         """Offset in the source text of readable character ``index``."""
@@ -152,13 +170,19 @@ class ArticleText:
     def quotations(self, *, min_words: int = 6) -> list[Quotation]:
         """The outermost quotations of at least ``min_words`` words, in order."""
         found: list[Quotation] = []
-        bounds = self._para_starts + [len(self.readable)]
-        for n in range(len(bounds) - 1):
-            start, end = bounds[n], bounds[n + 1]
-            next_start = _first_visible(self.readable, end)
+        blocks = self._blocks
+        for n, (start, end) in enumerate(blocks):
+            next_start = (
+                _first_visible(self.readable, blocks[n + 1][0], skip=">" if self.markdown else "")
+                if n + 1 < len(blocks)
+                else ""
+            )
             for q_start, q_end, open_mark, close_mark in _scan(self.readable, start, end, next_start):
                 inner_end = q_end - (1 if close_mark else 0)
-                text = " ".join(self.readable[q_start + 1 : inner_end].replace(_PARA_BREAK, " ").split())
+                inner = self.readable[q_start + 1 : inner_end]
+                if not self.html:
+                    inner = _QUOTE_MARKERS_RE.sub("\n", inner)
+                text = " ".join(inner.replace(_PARA_BREAK, " ").split())
                 if count_words(text) < min_words:
                     continue
                 src_start = self.source_offset(q_start)
@@ -179,14 +203,18 @@ class ArticleText:
         return found
 
 
-def find_quotations(text: str, *, min_words: int = 6, html: bool = False) -> list[Quotation]:
-    """The outermost quotations of at least ``min_words`` words in ``text`` (see module doc)."""
-    return ArticleText(text, html=html).quotations(min_words=min_words)
+def find_quotations(text: str, *, min_words: int = 6, html: bool = False, markdown: bool = False) -> list[Quotation]:
+    """The outermost quotations of at least ``min_words`` words in ``text`` (see module doc).
+
+    ``html``/``markdown`` say the article's format (plain text when neither): it decides
+    what a paragraph is.
+    """
+    return ArticleText(text, html=html, markdown=markdown).quotations(min_words=min_words)
 
 
-def _first_visible(text: str, index: int) -> str:
-    """The first non-space character at or after ``index`` ('' at the end)."""
-    while index < len(text) and (text[index].isspace() or text[index] == _PARA_BREAK):
+def _first_visible(text: str, index: int, skip: str = "") -> str:
+    """The first non-space character at or after ``index`` ('' at the end), also skipping ``skip``."""
+    while index < len(text) and (text[index].isspace() or text[index] == _PARA_BREAK or text[index] in skip):
         index += 1
     return text[index] if index < len(text) else ""
 
@@ -229,27 +257,49 @@ def _scan(text: str, start: int, end: int, next_para_first: str) -> list[tuple[i
     return found
 
 
-def _paragraph_starts(readable: str, *, html: bool) -> list[int]:
-    """Sorted offsets in ``readable`` where a paragraph starts (the first is always 0)."""
-    starts = [0]
-    if html:
-        last = 0
-        for m in re.finditer(_PARA_BREAK + "+", readable):
-            if m.end() < len(readable) and readable[last : m.start()].replace(_PARA_BREAK, " ").strip():
-                starts.append(m.end())
-                last = m.end()
-        return starts
-    offset = 0
-    boundary_before = False  # a blank line or a heading ends the block before this line
-    for line in readable.splitlines(keepends=True):
-        if not line.strip():
-            boundary_before = True
-        else:
-            if offset and (boundary_before or _BLOCK_START_RE.match(line)):
-                starts.append(offset)
-            boundary_before = bool(_HEADING_RE.match(line))
-        offset += len(line)
-    return starts
+def _text_blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the paragraphs of plain text, as the text harvester counts them."""
+    from archiver.harvest._common import TextIndex
+
+    index = TextIndex(text)
+    return list(zip(index.para_starts, index.para_ends, strict=True))
+
+
+def _markdown_blocks(text: str, line_starts: list[int]) -> list[tuple[int, int]]:
+    """(start, end) offsets of the Markdown blocks the Markdown harvester counts, in order.
+
+    Uses the harvester's markdown-it parser: each inline-content block (paragraph, heading,
+    table cell) and each HTML block is a paragraph; the cells of one table row share their
+    line and become one block here. A block runs from the start of its first line (its
+    ``#``, ``>`` or list marker included) to the end of its last line.
+    """
+    from archiver.harvest.markdown import _parser
+
+    blocks: list[tuple[int, int]] = []
+    for token in _parser().parse(text, {}):
+        if token.map is None or token.type not in ("inline", "html_block"):
+            continue
+        first, last = token.map[0], max(token.map[0], token.map[1] - 1)
+        if first >= len(line_starts):
+            continue
+        start = line_starts[first]
+        end = line_starts[last + 1] - 1 if last + 1 < len(line_starts) else len(text)
+        if blocks and blocks[-1][1] >= start:  # a table row's next cell: same block
+            blocks[-1] = (blocks[-1][0], max(blocks[-1][1], end))
+            continue
+        blocks.append((start, end))
+    return blocks
+
+
+def _html_blocks(readable: str) -> list[tuple[int, int]]:
+    """(start, end) offsets in the readable text of HTML of the blocks that hold text."""
+    blocks: list[tuple[int, int]] = []
+    last = 0
+    for m in re.finditer(_PARA_BREAK + "+", readable + _PARA_BREAK):
+        if readable[last : m.start()].strip():
+            blocks.append((last, m.start()))
+        last = m.end()
+    return blocks
 
 
 def _readable_html(source: str) -> tuple[str, list[int]]:
@@ -268,6 +318,9 @@ def _readable_html(source: str) -> tuple[str, list[int]]:
         pos = m.end()
         if m.group("block"):
             out.append(_PARA_BREAK)
+            offsets.append(m.start())
+        elif m.group("br"):  # a line break inside the paragraph
+            out.append(" ")
             offsets.append(m.start())
         elif m.group("entity"):
             decoded = html_lib.unescape(m.group("entity"))

@@ -515,7 +515,9 @@ def verify_article(
     """Check the citations and quotations of an already-read :class:`Article` (see module doc)."""
     if not 0.0 < threshold <= 1.0:
         raise ArchiverError(f"the similarity threshold must be in (0, 1], not {threshold}")
-    layout = ArticleText(article.text, html=article.format is SourceFormat.HTML)
+    layout = ArticleText(
+        article.text, html=article.format is SourceFormat.HTML, markdown=article.format is SourceFormat.MARKDOWN
+    )
     urls = list(dict.fromkeys(c.url for c in article.citations))
     snapshots = queries.good_snapshots(store, urls)
     checks = last_checks(store, urls)

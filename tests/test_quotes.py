@@ -116,9 +116,15 @@ def test_long_quotation_running_over_paragraphs() -> None:
     assert found[0].close_mark == ""
 
 
-def test_paragraphs_blank_lines_and_markdown_blocks() -> None:
+def test_paragraphs_of_plain_text_are_blank_line_blocks() -> None:
     text = "# Title\nIntro line\ncontinued\n\nSecond para\n- item one\n- item two\n\n\nLast"
     layout = ArticleText(text)
+    assert [layout.paragraph_at(n) for n in (1, 2, 3, 5, 6, 7, 10)] == [1, 1, 1, 2, 2, 2, 3]
+
+
+def test_paragraphs_of_markdown_are_the_harvester_blocks() -> None:
+    text = "# Title\nIntro line\ncontinued\n\nSecond para\n- item one\n- item two\n\n\nLast"
+    layout = ArticleText(text, markdown=True)
     assert layout.paragraph_at(1) == 1
     assert layout.paragraph_at(2) == 2 and layout.paragraph_at(3) == 2
     assert layout.paragraph_at(5) == 3
@@ -141,3 +147,29 @@ def test_html_tags_entities_and_blocks() -> None:
     layout = ArticleText(html, html=True)
     assert layout.paragraph_at(3, 1) == 1  # this deal&rdquo; today.</p>
     assert layout.paragraph_at(4, 4) == 2  # <p>Next paragraph
+
+
+def test_markdown_block_quote_lines_and_code() -> None:
+    text = (
+        "> “The first paragraph of a long statement\n> runs over two lines of the block quote.\n>\n"
+        "> “And its second paragraph is closed at last,” he said.\n\n"
+        "```\nprint(“this is code and never a quotation at all”)\n```\n\n"
+        "| “one two three four five six” | [x](https://a.example) |\n|---|---|\n"
+    )
+    found = find_quotations(text, markdown=True)
+    assert [q.text for q in found] == [
+        "The first paragraph of a long statement runs over two lines of the block quote.",
+        "And its second paragraph is closed at last,",
+        "one two three four five six",
+    ]
+    assert [q.paragraph for q in found] == [1, 2, 3]
+    layout = ArticleText(text, markdown=True)
+    assert text.splitlines()[9][34:37] == "[x]"
+    assert layout.paragraph_at(10, 35) == 3  # the link in the same table row
+
+
+def test_html_line_breaks_stay_inside_the_paragraph() -> None:
+    html = "<p>Intro<br>“one two three four five six”<br/>end</p><p>next</p>"
+    (q,) = find_quotations(html, html=True)
+    assert q.text == "one two three four five six" and q.paragraph == 1
+    assert ArticleText(html, html=True).paragraph_at(1, 56) == 2

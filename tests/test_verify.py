@@ -282,3 +282,83 @@ def test_end_to_end_through_the_pipeline_on_the_fake_web(
     assert statuses["Our delegation"] == (QuoteStatus.FOUND, Scope.ARTICLE)
     assert statuses["we will"][0] is QuoteStatus.APPROXIMATE
     assert statuses["the negotiations"][0] is QuoteStatus.NOT_FOUND
+
+
+# -- paragraphs: quotations and the harvester's citations must agree on blocks --------------
+
+QUOTE = "the delegation will return to the table next spring"
+SRC = "https://src.example/page"
+OTHER = "https://other-src.example/page"
+QUOTE_GT = QUOTE.replace(" table ", " table\n> ")  # over two lines of a "> " block quote
+QUOTE_LAZY = QUOTE.replace(" table ", " table\n")  # over two lines, no marker on the second
+
+
+def _paragraph_case(db_path: Path, tmp_path: Path, name: str, text: str) -> list:
+    """Harvest ``text`` (written to ``name``) with the real harvester and verify it against an archive
+    where only SRC's page holds the quotation; return the quotation checks."""
+    from verify_archive import add_page
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with Store.open(db_path) as store:
+        add_page(store, SRC, "Source", f"The minister said {QUOTE}, after the talks ended.")
+        add_page(store, OTHER, "Other", "Nothing relevant is said on this page about any talks at all.")
+        result = verify(store, path)
+    assert {c.url for c in result.citations} <= {SRC, OTHER}
+    return list(result.quotes)
+
+
+PARAGRAPH_CASES = {
+    "same paragraph, text, link on the next line": (
+        "a.txt", f"The minister said “{QUOTE}” in an interview\nreported at {SRC} on Monday.\n", Scope.PARAGRAPH),
+    "text, e-mail style quoted lines": (
+        "b.txt", f"Intro line.\n\n> “{QUOTE_GT}” said\n> the minister, {SRC}\n",
+        Scope.PARAGRAPH),
+    "text, two paragraphs away": (
+        "c.txt", f"The minister said “{QUOTE}”.\n\nSomething else.\n\nSee {SRC} and {OTHER} elsewhere.\n",
+        Scope.ARTICLE),
+    "markdown, same paragraph": (
+        "d.md", f"The minister said “{QUOTE}” ([source]({SRC})).\n\nOther [page]({OTHER}).\n", Scope.PARAGRAPH),
+    "markdown, block quote over several lines": (
+        "e.md",
+        f"Intro [other]({OTHER}).\n\nA\n\nB\n\n> “{QUOTE_GT}”\n> — [source]({SRC})\n",
+        Scope.PARAGRAPH),
+    "markdown, lazy continuation and list item": (
+        "f.md", f"Intro [other]({OTHER}).\n\nA\n\nB\n\n- “{QUOTE_LAZY}”\n  [source]({SRC})\n",
+        Scope.PARAGRAPH),
+    "markdown, two blocks away": (
+        "g.md", f"# Title\n\nThe minister said “{QUOTE}”.\n\nSomething else.\n\n- [source]({SRC})\n",
+        Scope.ARTICLE),
+    "markdown, reference link used next to the quotation": (
+        "h.md", f"The minister said “{QUOTE}” ([source][s]).\n\nA\n\nB\n\nC\n\n[s]: {SRC}\n", Scope.PARAGRAPH),
+    "html, same paragraph": (
+        "i.html",
+        f'<html><body><article><p>The minister said “{QUOTE}” (<a href="{SRC}">source</a>).</p>'
+        f'<p>A</p><p>B</p><p><a href="{OTHER}">other</a></p></article></body></html>',
+        Scope.PARAGRAPH),
+    "html, line breaks inside one paragraph": (
+        "j.html",
+        f'<html><body><article><p><a href="{SRC}">Source</a> reported:<br>line two<br>“{QUOTE}”</p>'
+        f'<p>A</p><p>B</p><p><a href="{OTHER}">other</a></p></article></body></html>',
+        Scope.PARAGRAPH),
+    "html, block quote with its source after it": (
+        "k.html",
+        f'<html><body><article><p>Intro <a href="{OTHER}">other</a>.</p><p>A</p><p>B</p>'
+        f'<blockquote><p>“{QUOTE}”</p><p>— <cite><a href="{SRC}">source</a></cite></p></blockquote>'
+        "</article></body></html>",
+        Scope.PARAGRAPH),
+    "html, two paragraphs away": (
+        "l.html",
+        f'<html><body><article><p>The minister said “{QUOTE}”.</p><p>Something else.</p>'
+        f'<p>See <a href="{SRC}">the source</a>.</p></article></body></html>',
+        Scope.ARTICLE),
+}
+
+
+@pytest.mark.usefixtures("no_network")
+@pytest.mark.parametrize("case", list(PARAGRAPH_CASES))
+def test_quotation_and_citation_paragraphs_agree(db_path: Path, tmp_path: Path, case: str) -> None:
+    name, text, scope = PARAGRAPH_CASES[case]
+    (q,) = _paragraph_case(db_path, tmp_path, name, text)
+    assert (q.status, q.scope, q.url) == (QuoteStatus.FOUND, scope, SRC), q
+    assert " ".join(q.quote.split()) == QUOTE
