@@ -41,6 +41,7 @@ import hashlib
 import logging
 import os
 import queue
+import re
 import tempfile
 import threading
 import time
@@ -185,6 +186,30 @@ class _Sink:
             self.body().discard()
 
 
+def _no_redirect_target(response: requests.Response) -> None:
+    """Stands in for ``Session.get_redirect_target`` during a fetch (see :meth:`_Fetcher.fetch`)."""
+    return None
+
+
+def _location(response: requests.Response) -> str | None:
+    """The ``Location`` header as the server meant it.
+
+    http.client decodes header bytes as latin-1; servers send UTF-8 (``/café``), so the
+    bytes are re-read as UTF-8, and bytes that are not UTF-8 are percent-encoded as they are.
+    """
+    value = response.headers.get("Location")
+    if value is None:
+        return None
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.strip()
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return re.sub(rb"[\x80-\xff]", lambda m: b"%%%02X" % m.group()[0], raw).decode("ascii").strip()
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and everything it wraps (causes, contexts, exception args), each once."""
     seen: set[int] = set()
@@ -276,10 +301,20 @@ class _Fetcher:
 
         policy = retrying(self.config.retries, sleep=self._sleep, before_sleep=before_sleep)
         own_jar = session.cookies
+        # Even with allow_redirects=False, requests pre-builds the next request of a 3xx
+        # (Session.send -> resolve_redirects): it reads the whole redirect body into memory,
+        # uncapped, and raises ValueError on a malformed Location. We follow redirects
+        # ourselves, so requests is told there is nothing to follow during our fetch.
+        own_target = vars(session).get("get_redirect_target")
+        session.get_redirect_target = _no_redirect_target  # type: ignore[method-assign]
         try:
             last: _Attempt = policy(attempt)
         finally:
             session.cookies = own_jar
+            if own_target is None:
+                del session.get_redirect_target
+            else:
+                session.get_redirect_target = own_target  # type: ignore[method-assign]
         return self._result(url, last, attempts, self.clock() - started, fetched_at)
 
     def _sleep(self, seconds: float) -> None:
@@ -400,13 +435,15 @@ class _Fetcher:
             except requests.exceptions.RequestException as exc:
                 kind, message = _classify(exc, host, timeout)
                 return fail(kind, message)
+            except ValueError as exc:  # urllib/requests parsing something the server sent
+                return fail(ErrorKind.HTTP_ERROR, f"http_error: unusable answer from {host} ({type(exc).__name__})")
             status = response.status_code
-            location = response.headers.get("Location")
+            location = _location(response)
             if status in REDIRECT_STATUSES and location:
                 response.close()
                 hops.append(Hop(url=redact(current), status=status))
                 try:
-                    target = urldefrag(urljoin(current, location.strip()))[0]
+                    target = urldefrag(urljoin(current, location))[0]
                 except ValueError:
                     return fail(ErrorKind.HTTP_ERROR, f"http_error: invalid redirect location from {host}")
                 if target in seen:

@@ -6,11 +6,13 @@ Every test here was written against a real bug first (it failed), then the fetch
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
-from fakeweb import FakeWeb
+from fakeweb import FakeWeb, Reply
 
 from archiver.config import FetchConfig
 from archiver.fetch import fetch_one
+from archiver.types import ErrorKind
 
 
 def cfg(**changes: object) -> FetchConfig:
@@ -32,3 +34,44 @@ def test_charset_naming_a_non_text_codec_does_not_break_decoding(fakeweb: FakeWe
         result = fetch_one(url, config=cfg())
         assert result.ok and result.encoding_source != "header"
         assert result.text() == "<p>café</p>"
+
+
+def test_redirect_body_is_not_read(fakeweb: FakeWeb) -> None:
+    # requests, even with allow_redirects=False, pre-builds the next request and reads the
+    # whole body of a 3xx into memory (uncapped: a gzip bomb or endless body behind a 302).
+    sent: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        for i in range(2000):  # 2000 x 64 KiB = 125 MiB if read whole
+            sent.append(i)
+            yield b"r" * 65536
+
+    fakeweb.route("/r", lambda req, n: Reply(status=302, headers={"Location": "/final"}, chunks=endless(),
+                                             length=2000 * 65536, content_type="text/html"))
+    fakeweb.add("/final", "<p>landed</p>")
+    result = fetch_one(fakeweb.url("/r"), config=cfg(max_bytes=1_000_000))
+    assert result.ok and result.body.read() == b"<p>landed</p>"
+    assert len(sent) < 200  # the redirect's body was dropped, not downloaded
+
+
+def test_utf8_location_is_followed_as_utf8(fakeweb: FakeWeb) -> None:
+    # http.client decodes header bytes as latin-1; a UTF-8 Location must not become "cafÃ©".
+    fakeweb.redirect("/go", "/café".encode().decode("latin-1"), status=302)
+    fakeweb.add("/caf%C3%A9", "<p>accents</p>")
+    result = fetch_one(fakeweb.url("/go"), config=cfg())
+    assert result.ok and result.body.read() == b"<p>accents</p>"
+    assert result.final_url == fakeweb.url("/caf%C3%A9") or result.final_url == fakeweb.url("/café")
+
+
+def test_latin1_location_bytes_are_percent_encoded(fakeweb: FakeWeb) -> None:
+    fakeweb.redirect("/go", "/caf\xe9", status=302)  # the raw byte 0xE9, not UTF-8
+    fakeweb.add("/caf%E9", "<p>latin</p>")
+    result = fetch_one(fakeweb.url("/go"), config=cfg())
+    assert result.ok and result.body.read() == b"<p>latin</p>"
+
+
+def test_malformed_location_is_a_result_not_an_exception(fakeweb: FakeWeb) -> None:
+    fakeweb.redirect("/go", "http://[::1/oops", status=302)
+    result = fetch_one(fakeweb.url("/go"), config=cfg())
+    assert result.error is ErrorKind.HTTP_ERROR and "redirect location" in result.message
+    assert [h.status for h in result.redirects] == [302]
