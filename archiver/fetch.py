@@ -337,6 +337,11 @@ class _Fetcher:
             error = ErrorKind.RATE_LIMITED if a.status == 429 else ErrorKind.HTTP_ERROR
             kind = "rate_limited" if a.status == 429 else "http_error"
             message = f"{kind}: {a.status} {a.reason}".rstrip()
+        elif error is None and a.status is not None and not (200 <= a.status < 300 or a.status == 304):
+            # A 3xx not followed (no usable Location, or 300/305...) or a stray 1xx: no page.
+            error = ErrorKind.HTTP_ERROR
+            missing = " without a Location" if a.status in REDIRECT_STATUSES else ""
+            message = f"http_error: {a.status} {a.reason}".rstrip() + missing
         kind_ct: str | None = None
         enc: str | None = None
         enc_source: str | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+import pytest
 from fakeweb import FakeWeb, Reply
 
 from archiver.config import FetchConfig
@@ -75,3 +76,16 @@ def test_malformed_location_is_a_result_not_an_exception(fakeweb: FakeWeb) -> No
     result = fetch_one(fakeweb.url("/go"), config=cfg())
     assert result.error is ErrorKind.HTTP_ERROR and "redirect location" in result.message
     assert [h.status for h in result.redirects] == [302]
+
+
+@pytest.mark.parametrize(("status", "headers"), [(301, {}), (302, {"Location": ""}), (300, {"Location": "/b"})])
+def test_a_3xx_that_is_not_followed_is_a_failure_with_a_kind(
+    fakeweb: FakeWeb, status: int, headers: dict[str, str]
+) -> None:
+    # Not ok and yet error=None, message=None would be a result that explains nothing.
+    url = fakeweb.add("/m", "<p>moved somewhere</p>", status=status, headers=headers)
+    result = fetch_one(url, config=cfg())
+    assert not result.ok and result.status == status
+    assert result.error is ErrorKind.HTTP_ERROR
+    assert result.message is not None and result.message.startswith(f"http_error: {status}")
+    assert fakeweb.count("/m") == 1
