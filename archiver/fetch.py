@@ -315,7 +315,11 @@ class _Fetcher:
                 del session.get_redirect_target
             else:
                 session.get_redirect_target = own_target  # type: ignore[method-assign]
-        return self._result(url, last, attempts, self.clock() - started, fetched_at)
+        try:
+            return self._result(url, last, attempts, self.clock() - started, fetched_at)
+        except BaseException:
+            last.discard()
+            raise
 
     def _sleep(self, seconds: float) -> None:
         """Wait between attempts; under fetch_many a real wait ends early on cancellation."""
@@ -507,11 +511,11 @@ class _Fetcher:
                 if not sink.add(chunk):
                     error = ErrorKind.TOO_LARGE, f"too_large: body exceeds --max-bytes {cfg.max_bytes} bytes"
                     break
-        except Cancelled:
-            sink.abandon()
-            raise
         except (u3exc.HTTPError, OSError, requests.exceptions.RequestException) as exc:
             error = self._body_error(exc, host, timeout, sink.size)
+        except BaseException:  # Cancelled, Ctrl-C...: nobody will own this body, remove its spill file
+            sink.abandon()
+            raise
         finally:
             response.close()
         body = sink.body()

@@ -6,7 +6,9 @@ Every test here was written against a real bug first (it failed), then the fetch
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fakeweb import FakeWeb, Reply
@@ -89,3 +91,33 @@ def test_a_3xx_that_is_not_followed_is_a_failure_with_a_kind(
     assert result.error is ErrorKind.HTTP_ERROR
     assert result.message is not None and result.message.startswith(f"http_error: {status}")
     assert fakeweb.count("/m") == 1
+
+
+class InterruptingClock:
+    """A clock that raises KeyboardInterrupt on its ``at``-th reading (Ctrl-C mid-download)."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return float(self.calls)
+
+
+@pytest.fixture
+def spill_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Spill files go to a folder of their own, so leaks can be counted."""
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_ctrl_c_during_a_spilled_download_leaves_no_temp_file(fakeweb: FakeWeb, spill_dir: Path) -> None:
+    url = fakeweb.add("/big", b"z" * 2_000_000, content_type="application/octet-stream")
+    with pytest.raises(KeyboardInterrupt):
+        fetch_one(url, config=cfg(spill_bytes=10_000, deadline=1e9), clock=InterruptingClock(at=12))
+    assert list(spill_dir.iterdir()) == []
