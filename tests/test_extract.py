@@ -129,3 +129,29 @@ def test_huge_spilled_page_is_not_read(tmp_path: Path, monkeypatch: pytest.Monke
     spill.write_bytes(b"<html><p>" + b"x" * 5000 + b"</p></html>")
     ext = extract_job(("text/html", str(spill), "utf-8", None, None))
     assert ext.error is not None and "larger than 1000" in ext.error and ext.text is None
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("page", sorted(FIXTURES.glob("**/*.html")), ids=lambda p: p.name)
+def test_metadata_subset_equals_trafilaturas_own(page: Path) -> None:
+    """extract_html computes only the metadata fields it stores (for speed): they must be the
+    values trafilatura's ``bare_extraction(with_metadata=True)`` gives, and the text the same."""
+    import trafilatura
+
+    from archiver.encoding import decide
+
+    data = page.read_bytes()
+    html = data.decode(decide(data, None, html=True).encoding, errors="replace")
+    url = f"https://fixture.example/{page.name}"
+    ours = extract_html(data, encoding=None, url=url)
+    theirs = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    if theirs is None:
+        assert ours.text is None
+        return
+    assert ours.text == ((theirs.text or "").strip() or None)
+    for field, value in (("title", theirs.title), ("author", theirs.author), ("date", theirs.date),
+                         ("sitename", theirs.sitename), ("description", theirs.description)):
+        if value:  # ours may fall back (e.g. <title>) where trafilatura found nothing
+            assert getattr(ours, field) == " ".join(value.split()), field
