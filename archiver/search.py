@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -407,7 +408,7 @@ def _local_snippet(text: str | None, words: frozenset[str], prefixes: tuple[str,
     best_start, best_count = 0, -1
     for h in hits:  # windows starting a few words before each match; keep the one with most matches
         start = max(0, min(h - 3, len(spans) - size))
-        count = sum(1 for x in hits if start <= x < start + size)
+        count = bisect_left(hits, start + size) - bisect_left(hits, start)  # hits are sorted
         if count > best_count:
             best_start, best_count = start, count
     end = min(len(spans), best_start + size)

@@ -206,6 +206,18 @@ def test_highlight_terms_leave_out_what_not_excludes() -> None:
     assert _highlight_terms(_lex('Café* "U.S." NOT x')) == (frozenset({"u", "s"}), ("cafe",))
 
 
+def test_local_snippet_picks_the_densest_window_and_scales() -> None:
+    from archiver.search import _local_snippet
+
+    text = "zero " * 30 + "alpha one alpha two alpha " + "zero " * 30 + "alpha " + "zero " * 30
+    snippet = _local_snippet(text, frozenset({"alpha"}), ())
+    assert snippet is not None and snippet.count("\x02alpha\x03") == 3  # the window with three matches
+    # a huge page where every word matches a prefix: linear, not quadratic (this took minutes)
+    huge = "alpha beta " * 40_000
+    snippet = _local_snippet(huge, frozenset(), ("al",))
+    assert snippet is not None and snippet.startswith("\x02alpha\x03 beta")
+
+
 def test_cyrillic_word_any_case(store: Store, archive: Archive) -> None:
     for query in ("сотрудничество", "САНКЦИИ"):
         hits = search(store, query)
