@@ -44,7 +44,9 @@ def test_seed_json(seed_file: Path) -> None:
     assert set(occurrence) >= {"raw", "source", "line", "paragraph", "context", "anchor"}
     assert occurrence["line"] == 17 and occurrence["paragraph"] == 5 and occurrence["anchor"] is None
     assert occurrence["source"] == str(seed_file.resolve())
-    assert occurrence["context"] == "https://www.interfax.ru/russia/1030524"
+    # the URL stands alone on its line: the context is the last sentence before the URL block
+    assert occurrence["context"].startswith("He said Moscow will seek")
+    assert occurrence["context"].endswith("in response to alleged election")
     assert [o["line"] for o in first["occurrences"]] == [17, 18]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from archiver.harvest import group_links, harvest, harvest_markdown
 from archiver.types import Skipped, SourceFormat
 
@@ -73,3 +75,70 @@ def test_table_cells_and_headings_are_blocks() -> None:
         ("https://c.example/", 5, 4),
         ("https://d.example/", 5, 5),
     ]
+
+
+# Autolink cases from GitHub's cmark-gfm test/extensions.txt ("Autolinks" and "Interop" sections;
+# CC-BY-SA 4.0, (c) GitHub / Yuki Izumi): (Markdown, canonical URLs harvested).
+GFM_AUTOLINKS = [
+    (": http://google.com https://google.com", ["http://google.com/", "https://google.com/"]),
+    ("<http://google.com/\u00e5> http://google.com/\u00e5", ["http://google.com/%C3%A5"] * 2),
+    ("www.github.com www.github.com/\u00e1", ["http://www.github.com/", "http://www.github.com/%C3%A1"]),
+    ("www.google.com/a_b", ["http://www.google.com/a_b"]),
+    ("**Autolink and http://inlines**", ["http://inlines/"]),
+    ("![http://inline.com/image](http://inline.com/image)", []),  # an image is not a citation
+    ("scyther@pokemon.com", []),  # e-mail addresses are not links for archiver
+    ("Full stop outside parens shouldn't be included http://google.com/ok.", ["http://google.com/ok"]),
+    ("(Full stop inside parens shouldn't be included http://google.com/ok.)", ["http://google.com/ok"]),
+    ('"http://google.com"', ["http://google.com/"]),
+    ("'http://google.com'", ["http://google.com/"]),
+    ("http://\U0001f344.ga/ http://x\U0001f344.ga/", ["http://xn--ei8h.ga/", "http://xn--x-jq2s.ga/"]),
+    ("~~www.google.com~~", ["http://www.google.com/"]),
+    ("~~http://google.com~~", ["http://google.com/"]),
+    ("| a | b |\n| --- | --- |\n| https://github.com www.github.com | http://pokemon.com |",
+     ["https://github.com/", "http://www.github.com/", "http://pokemon.com/"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GFM_AUTOLINKS)
+def test_gfm_published_autolinks(text: str, expected: list[str]) -> None:
+    assert [c.url for c in harvest_markdown(text, "s")] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("_https://x.example/a_ and __https://x.example/b__", ["https://x.example/a", "https://x.example/b"]),
+        ("*https://x.example/c*, ~https://x.example/d~.", ["https://x.example/c", "https://x.example/d"]),
+        ("https://x.example/snake_case_path and https://x.example/~user/", [
+            "https://x.example/snake_case_path", "https://x.example/~user/"]),
+    ],
+)
+def test_emphasis_around_bare_urls_is_not_part_of_them(text: str, expected: list[str]) -> None:
+    assert [c.url for c in harvest_markdown(text, "s")] == expected
+
+
+def test_context_cleans_link_syntax_tags_and_emphasis() -> None:
+    text = 'He [said](<https://a.example/x y> "t") it, *twice*, per [b](https://a.example/p(1)) <b>here</b>.\n'
+    citations = harvest_markdown(text, "s")
+    assert [c.context for c in citations] == ["He said it, twice, per b here."] * 2
+
+
+def test_inline_html_link_has_its_anchor() -> None:
+    (citation,) = harvest_markdown('See <a href="https://a.example/">the <em>report</em></a>.\n', "s")
+    assert (citation.anchor, citation.context) == ("the report", "See the report.")
+
+
+def test_link_list_context_is_the_sentence_before_it() -> None:
+    text = (
+        "# Title\n\nThe ministry published three documents on Monday.\n\n"
+        "- <https://a.example/1>\n- https://a.example/2\n- [https://a.example/3](https://a.example/3)\n"
+        "- [The annual report](https://a.example/4)\n"
+    )
+    citations = harvest_markdown(text, "s")
+    assert [c.context for c in citations[:3]] == ["The ministry published three documents on Monday."] * 3
+    assert citations[3].context == "The annual report"  # a link with words carries its own context
+
+
+def test_footnote_style_citations() -> None:
+    text = "The figure rose.[^1] It fell later.[^2]\n\n[^1]: https://a.example/one\n[^2]: Data at https://a.example/two.\n"
+    assert [c.url for c in harvest_markdown(text, "s")] == ["https://a.example/one", "https://a.example/two"]

@@ -2,19 +2,40 @@
 
 Positions are computed on the decoded text with newlines normalised to ``\\n`` (see
 :func:`normalize_newlines`): lines and columns are 1-based and columns count characters.
+
+The context rule (``Citation.context``), the same for every format:
+
+1. the sentence around the link, inside its paragraph (block), white space collapsed;
+2. when the link's line (for HTML: its block) holds nothing but URLs, bullets, numbers and
+   punctuation -- a list of sources, a URL pasted on its own line -- that line says nothing about
+   the link, so the context is a "what this cites" hint instead: the last sentence of the nearest
+   preceding prose line (at least :data:`HINT_WORDS` words outside URLs), looked for first in the
+   same paragraph, then in the previous paragraphs (at most :data:`HINT_LINES` lines back; link
+   lines and short labels such as ``Sources:`` are passed over);
+3. with no such line, the line (block) itself.
+
+A context is at most about :data:`CONTEXT_LIMIT` characters (:func:`bound_context` cuts around the
+link, or keeps the end of a hint sentence).
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from archiver.errors import InvalidURLError
 from archiver.types import Citation, Link, Skipped
 from archiver.urls import canonicalize, scheme_of
 
 CONTEXT_LIMIT = 300
+#: A line is prose, usable as a context hint, when it has at least this many words outside URLs.
+HINT_WORDS = 3
+#: How many lines a hint is looked for above a link standing alone on its line.
+HINT_LINES = 40
+# Words: two letters or more; tokens: what white space separates.
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_TOKEN = re.compile(r"\S+")
 # A sentence ends with . ! ? or an ellipsis, maybe closing quotes/brackets, then white space that is
 # not followed by a lower-case letter or a digit ("U.S. officials", "Feb. 27" do not end one).
 _LOWER = "a-z\u00df-\u00f6\u00f8-\u00ff\u0430-\u045f\\d"
@@ -39,9 +60,16 @@ def collapse(text: str) -> str:
 
 
 def bound_context(context: str, raw: str, limit: int = CONTEXT_LIMIT) -> str:
-    """Cut ``context`` to about ``limit`` characters, keeping ``raw`` (the link) inside the window."""
+    """Cut ``context`` to about ``limit`` characters, keeping ``raw`` (the link) inside the window.
+
+    An empty ``raw`` keeps the end of ``context`` (a hint sentence: its end is nearest the link).
+    """
     if len(context) <= limit:
         return context
+    if not raw:
+        cut = context[-limit:]
+        space = cut.find(" ")
+        return "\u2026" + (cut[space + 1 :] if 0 <= space < limit // 3 else cut).strip()
     at = context.find(raw)
     if at < 0 or len(raw) >= limit:
         return context[:limit].rstrip() + "\u2026"
@@ -58,11 +86,14 @@ def bound_context(context: str, raw: str, limit: int = CONTEXT_LIMIT) -> str:
     return ("\u2026" if lo > 0 else "") + context[lo:hi].strip() + ("\u2026" if hi < len(context) else "")
 
 
-def sentence_around(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> str:
+def sentence_around(
+    text: str, start: int, end: int, lo: int = 0, hi: int | None = None, *, keep: str = "link"
+) -> str:
     """The sentence of ``text`` holding ``text[start:end]``, not crossing ``lo``/``hi``, whitespace-collapsed.
 
     A sentence ends at ``. ! ? …`` (plus closing quotes) and white space *not* followed by a
-    lower-case letter or a digit, so "U.S. officials" and "Feb. 27" do not end one.
+    lower-case letter or a digit, so "U.S. officials" and "Feb. 27" do not end one. A long
+    sentence is bounded around the link (``keep="link"``) or to its end (``keep="end"``).
     """
     hi = len(text) if hi is None else hi
     window_lo = max(lo, start - 2 * CONTEXT_LIMIT)
@@ -71,7 +102,40 @@ def sentence_around(text: str, start: int, end: int, lo: int = 0, hi: int | None
     s = start - match.start() + 1 if match else window_lo
     match = _SENTENCE_END.search(text, end, min(hi, end + 2 * CONTEXT_LIMIT))
     e = match.start() + 1 if match else min(hi, end + 2 * CONTEXT_LIMIT)
-    return bound_context(collapse(text[s:e]), collapse(text[start:end]))
+    return bound_context(collapse(text[s:e]), collapse(text[start:end]) if keep == "link" else "")
+
+
+def _is_url_token(token: str) -> bool:
+    return "://" in token or "www." in token or ("/" in token and "." in token.partition("/")[0])
+
+
+def prose_words(text: str, enough: int = 0) -> int:
+    """How many words (two letters or more) ``text`` has outside URL-like tokens.
+
+    URL-like: a white-space delimited token with ``://``, ``www.`` or a dot before its first
+    ``/``. With ``enough``, counting stops as soon as that many words are seen.
+    """
+    count = 0
+    for match in _TOKEN.finditer(text):  # lazily: a prose line stops at its first words
+        token = match.group(0)
+        if not _is_url_token(token):
+            count += len(_WORD.findall(token))
+            if enough and count >= enough:
+                break
+    return count
+
+
+def is_link_only(text: str) -> bool:
+    """True when ``text`` holds nothing but URLs, bullets, numbers and punctuation."""
+    return prose_words(text, enough=1) == 0
+
+
+def hint_sentence(text: str, lo: int, hi: int) -> str:
+    """The last sentence of ``text[lo:hi]`` (a prose line ending at ``hi``), not crossing ``lo``."""
+    last = len(text[lo:hi].rstrip()) + lo - 1
+    if last < lo:
+        return ""
+    return sentence_around(text, last, last + 1, lo, hi, keep="end")
 
 
 class TextIndex:
@@ -112,6 +176,61 @@ class TextIndex:
         """1-based paragraph number holding ``offset`` and that paragraph's start/end offsets."""
         idx = max(0, bisect.bisect_right(self.para_starts, offset) - 1)
         return idx + 1, self.para_starts[idx], self.para_ends[idx]
+
+
+class Contexts:
+    """The context rule (module docstring) for a text whose lines and paragraphs are ``index``'s.
+
+    Hints are memoised per line, so a list of thousands of URL lines costs linear time.
+    ``clean`` is applied to every context (Markdown removes its link syntax with it).
+    """
+
+    def __init__(self, index: TextIndex, clean: Callable[[str], str] | None = None) -> None:
+        self.index = index
+        self.text = index.text
+        self.clean = clean
+        self._hints: dict[int, str | None] = {}
+
+    def around(self, start: int, end: int, lo: int | None = None, hi: int | None = None) -> str:
+        """Context of the link at ``text[start:end]``; the sentence may not cross ``lo``/``hi``
+        (default: the paragraph's bounds)."""
+        line, _ = self.index.line_col(start)
+        l_lo, l_hi = self.index.line_bounds(line)
+        if is_link_only(self.text[l_lo:l_hi]):
+            context = self.hint(line)
+            if not context:
+                context = bound_context(collapse(self.text[l_lo:l_hi]), collapse(self.text[start:end]))
+        else:
+            if lo is None or hi is None:
+                _, p_lo, p_hi = self.index.paragraph(start)
+                lo = p_lo if lo is None else lo
+                hi = p_hi if hi is None else hi
+            context = sentence_around(self.text, start, end, lo, hi)
+        return self.clean(context) if self.clean is not None else context
+
+    def hint(self, line: int) -> str | None:
+        """The "what this cites" hint for a link-only ``line`` (1-based), or ``None``."""
+        if line in self._hints:
+            return self._hints[line]
+        found: str | None = None
+        tail = -1  # end of the lowest text line of the run being walked ("the ministry." below a prose line)
+        for k in range(line - 1, max(0, line - 1 - HINT_LINES), -1):
+            if k in self._hints:  # a link line above: same hint (linear time on long lists)
+                found = self._hints[k]
+                break
+            lo, hi = self.index.line_bounds(k)
+            segment = self.text[lo:hi]
+            if not segment.strip() or is_link_only(segment):
+                tail = -1  # a blank or link line ends the run
+                continue
+            if tail < 0:
+                tail = hi
+            if prose_words(segment, enough=HINT_WORDS) >= HINT_WORDS:
+                _, p_lo, _ = self.index.paragraph(lo)
+                found = hint_sentence(self.text, p_lo, tail) or None
+                break
+        self._hints[line] = found
+        return found
 
 
 def make_citation(

@@ -17,6 +17,7 @@ source; line and column then come from that offset.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Callable
@@ -27,7 +28,16 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from archiver.harvest._common import bound_context, collapse, collect, make_citation, sentence_around
+from archiver.harvest._common import (
+    Contexts,
+    TextIndex,
+    bound_context,
+    collapse,
+    collect,
+    is_link_only,
+    make_citation,
+    sentence_around,
+)
 from archiver.harvest.text import find_urls
 from archiver.types import Citation, Skipped
 
@@ -36,8 +46,19 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _A_TAG = re.compile(r"""<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))[^>]*>""", re.I | re.S)
 _A_CLOSE = re.compile(r"</a\s*>", re.I)
 _TAGS = re.compile(r"<[^>]*>")
-# In a context sentence, show "[text](url)" and "[text][ref]" as "text".
-_MD_LINK = re.compile(r"!?\[([^\]\n]*)\](?:\([^)\n]*\)|\[[^\]\n]*\])")
+# HTML tags and comments only: "<https://x.org>" (an autolink) is not a tag.
+_HTML_TAGS = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9\-]*(?:\s[^<>]*)?/?|!--.*?--)>", re.S)
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\s]*)>")
+# In a context sentence, show "[text](url "title")", "[text](<url>)", "[text](a_(b))" and "[text][ref]"
+# as "text"; emphasis delimiters and tags go too.
+_MD_LINK = re.compile(
+    r"!?\[([^\]\n]*)\]"
+    r"(?:\(\s*(?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+    r"|\[[^\]\n]*\])"
+)
+# Emphasis and strike-through delimiter runs at the edge of a word: "_https://x.org_", "~~www.x.org~~".
+# They are blanked (same length, so offsets hold) before bare URLs are looked for.
+_DELIMITERS = re.compile(r"(?<![^\s(\[{\"'])[*_~]+(?=[^\s*_~])|(?<=[^\s*_~\\])[*_~]+(?![^\s)\]}\"'.,;:!?])")
 
 Rule = Callable[[StateInline, bool], bool]
 
@@ -111,7 +132,16 @@ def _anchor(children: list[Token], opener: Token) -> str | None:
 
 
 def _clean_context(context: str) -> str:
-    return _MD_LINK.sub(lambda m: m.group(1), context)
+    """A context as a reader sees it: link syntax, tags, emphasis delimiters and entities removed."""
+    if "[" in context:
+        context = _MD_LINK.sub(lambda m: m.group(1), context)
+    if "<" in context:
+        context = _AUTOLINK.sub(r"\1", _HTML_TAGS.sub("", context))
+    if "*" in context or "_" in context or "~" in context:
+        context = _DELIMITERS.sub("", context)
+    if "&" in context:
+        context = html.unescape(context)
+    return collapse(context)
 
 
 class _Block:
@@ -125,9 +155,7 @@ class _Block:
         self.starts.extend(m.end() for m in re.finditer("\n", content))
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        k = 0
-        while k + 1 < len(self.starts) and self.starts[k + 1] <= offset:
-            k += 1
+        k = bisect.bisect_right(self.starts, offset) - 1
         line_index = self.first_line + k
         content_line = self.content[self.starts[k] :].split("\n", 1)[0]
         source_line = self.lines[line_index] if line_index < len(self.lines) else ""
@@ -148,6 +176,10 @@ def _html_links(fragment: str) -> list[tuple[int, int, str, str | None]]:
     return found
 
 
+def _has_delimiters(content: str) -> bool:
+    return "*" in content or "_" in content or "~" in content
+
+
 def harvest_markdown(
     text: str,
     source: str,
@@ -163,6 +195,7 @@ def harvest_markdown(
     md = _parser()
     tokens = md.parse(text, {})
     lines = text.split("\n")
+    contexts = Contexts(TextIndex(text), clean=_clean_context)
     found: list[Citation | Skipped] = []
     paragraph = 0
     for token in tokens:
@@ -183,12 +216,12 @@ def harvest_markdown(
             continue
         paragraph += 1
         found.extend(_inline_citations(token, text_lines=lines, source=source, paragraph=paragraph,
-                                       bare_domains=bare_domains))
+                                       bare_domains=bare_domains, contexts=contexts))
     return collect(found, skipped)
 
 
 def _inline_citations(
-    token: Token, *, text_lines: list[str], source: str, paragraph: int, bare_domains: bool
+    token: Token, *, text_lines: list[str], source: str, paragraph: int, bare_domains: bool, contexts: Contexts
 ) -> list[Citation | Skipped]:
     content = token.content
     assert token.map is not None
@@ -205,11 +238,21 @@ def _inline_citations(
             items.append((start, end, content[start + 1 : end - 1], href, None))
         elif kind == "html":
             for a_start, _a_end, href, _ in _html_links(content[start:end]):
-                items.append((start + a_start, end, href, href, None))
-    blocked = sorted((s, e) for s, e, _, _ in spans)
-    for hit in find_urls(content, bare_domains=bare_domains):
-        if any(s < hit.end and hit.start < e for s, e in blocked):
-            continue
+                close = _A_CLOSE.search(content, end)
+                text = collapse(html.unescape(_TAGS.sub("", content[end : close.start()]))) if close else ""
+                items.append((start + a_start, end, href, href, text or None))
+    blocked: list[list[int]] = []  # union of the spans (they nest: code inside a link's text)
+    for s, e in sorted((s, e) for s, e, _, _ in spans):
+        if blocked and s < blocked[-1][1]:
+            blocked[-1][1] = max(blocked[-1][1], e)
+        else:
+            blocked.append([s, e])
+    block_starts = [s for s, _ in blocked]
+    searched = _DELIMITERS.sub(lambda m: " " * len(m.group(0)), content) if _has_delimiters(content) else content
+    for hit in find_urls(searched, bare_domains=bare_domains):
+        i = bisect.bisect_left(block_starts, hit.end) - 1  # the last span starting before the hit ends
+        if i >= 0 and blocked[i][1] > hit.start:
+            continue  # inside a link, code span or tag
         url_text = _ESCAPE.sub(r"\1", hit.url)
         if "&" in url_text:
             url_text = html.unescape(url_text)
@@ -218,7 +261,13 @@ def _inline_citations(
     out: list[Citation | Skipped] = []
     for start, end, raw, url_text, anchor in items:
         line, column = block.line_col(start)
-        context = _clean_context(sentence_around(content, start, end))
+        context = ""
+        if anchor is None or is_link_only(anchor):
+            l_lo, l_hi = contexts.index.line_bounds(line)
+            if is_link_only(_clean_context(contexts.text[l_lo:l_hi])):
+                context = contexts.hint(line) or ""
+        if not context:
+            context = _clean_context(sentence_around(content, start, end))
         out.append(
             make_citation(raw, url_text=url_text, source=source, line=line, column=column,
                           paragraph=paragraph, context=context, anchor=anchor)

@@ -36,30 +36,40 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archiver.harvest._common import TextIndex, collapse, collect, make_citation, sentence_around
+from archiver.harvest._common import Contexts, TextIndex, collect, make_citation
 from archiver.types import Citation, Skipped
 
 # Characters that end a URL: white space and controls, characters that are never part of a URL
 # in prose, and typographic / CJK quotes and brackets.
 _STOP = (
-    "\\s<>\"`\\x00-\\x1f\\x7f"
+    "\\s<>\"`\\x00-\\x1f\\x7f-\\x9f"
+    "\u200b\u2060\ufeff"  # zero-width space, word joiner, BOM: invisible separators
+    "\u2014"  # em dash: "the report\u2014https://x.org/a\u2014said" (not seen inside real URLs)
     "\u201c\u201d\u2018\u2019\u00ab\u00bb"  # “ ” ‘ ’ « »
     "\u300c\u300d\u300e\u300f\u3010\u3011\u3008\u3009\u300a\u300b"  # CJK brackets
     "\uff5c\u3001\u3002\uff0c\uff1b\uff01\uff1f\uff08\uff09"  # ｜ 、 。 ， ； ！ ？ （ ）
 )
 _BODY = f"[^{_STOP}]"
 
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _CANDIDATE = re.compile(
-    # 1. any scheme followed by ://, not glued to a preceding word ("_http://" is not a link)
-    rf"(?<![\w+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{{0,30}})://{_BODY}*"
+    # 1. any scheme followed by ://, not glued to a preceding word ("_http://" is not a link; after
+    #    a full stop it is: "end.http://x.org", the scheme is then cut after the dot in find_urls)
+    rf"(?<![\w+\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{{0,30}})://{_BODY}*"
     # 2. host.tld, not inside an e-mail address, a path or a longer name
     r"|(?<![\w@.\-/:%+=~&?#$])"
     r"(?P<host>(?:[^\W_][\w\-]{0,62}\.)+(?P<tld>[^\W\d_][\w\-]{1,62}))(?![\w@\-]|\.[^\W_])"
-    rf"(?P<rest>(?::\d{{1,5}})?[/?#]{_BODY}*)?(?!:\d)",
+    rf"(?P<rest>(?::\d{{1,5}})?[/?#]{_BODY}*)?(?!:\d)"
+    # 3. a dotted IPv4 address (each octet 0-255), not part of a longer dotted number
+    rf"|(?<![\w@.\-/:%+=~&?#$])(?P<ip>(?:{_OCTET}\.){{3}}{_OCTET})(?![\w@\-]|\.\d)"
+    rf"(?P<iprest>(?::\d{{1,5}})?[/?#]{_BODY}*)?(?!:\d)",
 )
-_ANCHOR = re.compile(r"[.:](?://|[^\W\d_])")
+# Every candidate holds "://", ".letter" or (an IPv4 address) "digit.digit": the cheap prefilter.
+_ANCHOR = re.compile(r"[.:](?://|[^\W\d_])|(?<=\d)\.\d{1,3}\.\d{1,3}\.\d")
 _SPACE = re.compile(r"\s")
 _TRAIL = frozenset(".,;:!?'*")
+_QUOTES = frozenset("'\"")
+_OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
 
 
@@ -103,8 +113,12 @@ def _cut_unbalanced(url: str) -> str:
     return url
 
 
-def trim(url: str) -> str:
-    """Drop trailing punctuation and unbalanced closing brackets from a URL found in prose."""
+def trim(url: str, before: str = "") -> str:
+    """Drop trailing punctuation and unbalanced brackets from a URL found in prose.
+
+    ``before`` is the character just before the URL: when it is a quote, the URL is quoted and
+    every copy of that quote at its end closes the quotation (``'https://x.org''``).
+    """
     url = _cut_unbalanced(url)
     while url:
         last = url[-1]
@@ -113,8 +127,13 @@ def trim(url: str) -> str:
                 url = url[:-1]
                 continue
             break
+        if last in _OPEN:  # an opening bracket at the very end opens nothing of the URL
+            if url.count(last) > url.count(_OPEN[last]):
+                url = url[:-1]
+                continue
+            break
         if last == "'":
-            if url.count("'") % 2 == 1:  # an odd quote closes a quotation around the URL
+            if before == "'" or url.count("'") % 2 == 1:  # an odd quote closes a quotation around the URL
                 url = url[:-1]
                 continue
             break
@@ -125,11 +144,12 @@ def trim(url: str) -> str:
     return url
 
 
-def _candidates(text: str) -> Iterator[re.Match[str]]:
-    """``_CANDIDATE`` matches, found fast: every candidate holds ``://`` or ``.letter`` (an anchor).
+def _tokens(text: str) -> Iterator[tuple[int, int]]:
+    """The white-space delimited tokens of ``text`` that may hold a URL, as (start, end) offsets.
 
-    A cheap regex finds anchors; the full one then runs only over the white-space delimited
-    token around each anchor (a URL never holds white space). On prose this halves the time.
+    Every URL candidate holds an anchor (``://``, ``.letter`` or an IPv4 address) and never
+    white space, so a cheap regex finds anchors and the full one then runs only over the token
+    around each. On prose this halves the time.
     """
     pos = 0
     length = len(text)
@@ -142,7 +162,7 @@ def _candidates(text: str) -> Iterator[re.Match[str]]:
         lo = max(pos, text.rfind(" ", pos, at) + 1, text.rfind("\n", pos, at) + 1, text.rfind("\t", pos, at) + 1)
         space = _SPACE.search(text, anchor.end())
         hi = space.start() if space else length
-        yield from _CANDIDATE.finditer(text, lo, hi)
+        yield lo, hi
         pos = hi
 
 
@@ -163,34 +183,51 @@ def find_urls(text: str, *, bare_domains: bool = False) -> Iterator[Found]:
     Spans with a scheme other than http(s) are yielded too (``kind == "scheme"``), so the caller
     can count them as skipped.
     """
-    for match in _candidates(text):
-        start = match.start()
-        if match.group("scheme") is not None:
-            raw = trim(match.group(0))
-            if len(raw) <= len(match.group("scheme")) + 3:
+    for lo, hi in _tokens(text):
+        pos = lo
+        while pos < hi:
+            match = _CANDIDATE.search(text, pos, hi)
+            if match is None:
+                break
+            found = _found(text, match, bare_domains)
+            if found is None:  # "1.http://x.org": "1.http" is no host, but a URL starts inside it
+                pos = match.start() + 1
                 continue
-            yield Found(start, start + len(raw), raw, raw, "scheme")
-            continue
-        host = match.group("host")
-        rest = match.group("rest") or ""
+            yield found
+            # What trimming cut off may hold the next URL: "(https://a.org/)(https://b.org/)".
+            pos = found.end
+
+
+def _found(text: str, match: re.Match[str], bare_domains: bool) -> Found | None:
+    start = match.start()
+    before = text[start - 1] if start > 0 else ""
+    scheme = match.group("scheme")
+    if scheme is not None:
+        dot = scheme.rfind(".")
+        if dot >= 0 and scheme[dot + 1 :].lower() in ("http", "https"):
+            start += dot + 1  # "end.http://x.org": the sentence's full stop is not part of the scheme
+            scheme, before = scheme[dot + 1 :], "."
+        raw = trim(text[start : match.end()], before)
+        if len(raw) <= len(scheme) + 3:
+            return None
+        return Found(start, start + len(raw), raw, raw, "scheme")
+    if match.group("ip") is not None:
+        host, rest = match.group("ip"), match.group("iprest") or ""
+        kind = "path" if rest else "domain"
+    else:
+        host, rest = match.group("host"), match.group("rest") or ""
         if host[:4].lower() == "www." and host.count(".") >= 2:
             kind = "www"
         elif not is_tld(match.group("tld")):
-            continue
+            return None
         else:
             kind = "path" if rest else "domain"
-        raw = trim(host + rest)
-        if kind == "path" and len(raw) == len(host):
-            kind = "domain"  # the "path" was only punctuation: "example.com/." is a bare domain
-        if kind == "domain" and not bare_domains:
-            continue
-        yield Found(start, start + len(raw), raw, "http://" + raw, kind)
-
-
-def _is_alone_on_line(text: str, start: int, end: int, line_start: int, line_end: int) -> bool:
-    """True when the line holds nothing but the link (and maybe brackets, quotes or a bullet)."""
-    rest = text[line_start:start] + text[end:line_end]
-    return not rest.strip(" \t-*\u2022<>()[]\"'\u201c\u201d\u00ab\u00bb.,;:")
+    raw = trim(host + rest, before)
+    if kind == "path" and len(raw) == len(host):
+        kind = "domain"  # the "path" was only punctuation: "example.com/." is a bare domain
+    if kind == "domain" and not bare_domains:
+        return None
+    return Found(start, start + len(raw), raw, "http://" + raw, kind)
 
 
 def harvest_text(
@@ -203,20 +240,18 @@ def harvest_text(
     """Return the citations of a plain-text article, in order.
 
     ``text`` must have ``\\n`` newlines (see :func:`archiver.harvest.normalize_newlines`).
-    ``paragraph`` counts blank-line separated blocks; ``context`` is the sentence holding the link
-    or, for a link standing alone on its line, that line. Non-http(s) and invalid URLs are appended
-    to ``skipped`` (when given) instead of being returned.
+    ``paragraph`` counts blank-line separated blocks; ``context`` follows the rule of
+    :mod:`archiver.harvest._common`: the sentence holding the link or, for a line holding only
+    URLs, the nearest preceding prose sentence. Non-http(s) and invalid URLs are appended to
+    ``skipped`` (when given) instead of being returned.
     """
     index = TextIndex(text)
+    contexts = Contexts(index)
 
     def build(found: Found) -> Citation | Skipped:
         line, column = index.line_col(found.start)
-        paragraph, p_lo, p_hi = index.paragraph(found.start)
-        l_lo, l_hi = index.line_bounds(line)
-        if _is_alone_on_line(text, found.start, found.end, l_lo, l_hi):
-            context = collapse(text[l_lo:l_hi])
-        else:
-            context = sentence_around(text, found.start, found.end, p_lo, p_hi)
+        paragraph, _, _ = index.paragraph(found.start)
+        context = contexts.around(found.start, found.end)
         return make_citation(
             found.raw,
             url_text=found.url,
