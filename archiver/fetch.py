@@ -805,9 +805,11 @@ def _run(
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
             put(exc)
         finally:
-            if cancel.is_set():
-                for future in inflight:
-                    future.cancel()
+            # Not collected (cancelled, or an error): nobody will own these results. Some
+            # finished before the cancellation, while this thread waited to hand over a result.
+            for future in inflight:
+                future.cancel()
+                future.add_done_callback(_discard_result)
             put(_DONE)
 
     dispatcher = threading.Thread(target=dispatch, name="archiver-dispatch", daemon=True)
@@ -839,6 +841,14 @@ def _run(
             _discard_queued(results)
         for session in sessions:
             session.close()
+
+
+def _discard_result(future: Future[FetchResult | None]) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    result = future.result()
+    if result is not None and result.body is not None:
+        result.body.discard()
 
 
 def _discard_queued(results: queue.Queue[Any]) -> None:

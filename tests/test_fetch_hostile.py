@@ -5,16 +5,22 @@ Every test here was written against a real bug first (it failed), then the fetch
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import itertools
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakeweb import FakeWeb, Reply
+from fakeweb import FakeWeb, Reply, closed_url
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archiver.config import FetchConfig
-from archiver.fetch import fetch_one
+from archiver.fetch import fetch_many, fetch_one
+from archiver.net import StaticResolver
 from archiver.types import ErrorKind
 
 
@@ -120,4 +126,103 @@ def test_ctrl_c_during_a_spilled_download_leaves_no_temp_file(fakeweb: FakeWeb, 
     url = fakeweb.add("/big", b"z" * 2_000_000, content_type="application/octet-stream")
     with pytest.raises(KeyboardInterrupt):
         fetch_one(url, config=cfg(spill_bytes=10_000, deadline=1e9), clock=InterruptingClock(at=12))
+    assert list(spill_dir.iterdir()) == []
+
+
+# -- fetch_many: every URL yields exactly one result, whatever the web does -----------------------
+# (No 429 here: it slows its host for real seconds by design; test_fetch_many covers it.)
+
+BEHAVIOURS = ("ok", "big", "404", "flaky", "503", "reset", "redirect", "loop", "short", "closed", "nxdomain",
+              "tempfail", "badloc", "nolocation")
+
+
+def _make(web: FakeWeb, kind: str, n: int, host: int) -> str:
+    path = f"/{kind}{n}"
+    if kind == "ok":
+        return web.add(path, f"<p>{n}</p>", host=host)
+    if kind == "big":  # above spill_bytes: goes to a temporary file
+        return web.add(path, b"<p>" + b"x" * 5000, host=host)
+    if kind == "404":
+        return web.always(path, 404, host=host)
+    if kind == "flaky":
+        return web.flaky(path, failures=1, host=host)
+    if kind == "503":
+        return web.always(path, 503, host=host)
+    if kind == "reset":
+        return web.reset(path, host=host)
+    if kind == "redirect":
+        web.add(path + "/to", "<p>there</p>", host=1 - host)
+        return web.redirect(path, web.url(path + "/to", host=1 - host), host=host)
+    if kind == "loop":
+        return web.redirect_loop(path, host=host)
+    if kind == "short":
+        return web.short_body(path, host=host)
+    if kind == "badloc":
+        return web.redirect(path, "http://[::1/x", host=host)
+    if kind == "nolocation":
+        return web.add(path, "", status=302, host=host)
+    if kind == "closed":
+        return closed_url(path)
+    return f"http://{kind}.example{path}"  # nxdomain / tempfail through the resolver seam
+
+
+@pytest.fixture(scope="module")
+def web2() -> Iterator[FakeWeb]:
+    with FakeWeb(hosts=2) as web:
+        yield web
+
+
+_counter = itertools.count()
+RESOLVER = StaticResolver({"nxdomain.example": StaticResolver.NXDOMAIN, "tempfail.example": StaticResolver.TEMPFAIL})
+
+
+def _fetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(("archiver-fetch", "archiver-dispatch"))]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    plan=st.lists(st.tuples(st.sampled_from(BEHAVIOURS), st.integers(0, 1)), min_size=1, max_size=12),
+    dup=st.integers(0, 3),
+    stop_after=st.one_of(st.none(), st.integers(0, 6)),
+)
+def test_fetch_many_yields_one_result_per_url_and_leaks_nothing(
+    web2: FakeWeb, spill_dir: Path, plan: list[tuple[str, int]], dup: int, stop_after: int | None
+) -> None:
+    urls = [_make(web2, kind, next(_counter), host) for kind, host in plan]
+    urls += urls[:dup]  # duplicates are fetched once per occurrence
+    config = cfg(retries=1, spill_bytes=1000, workers=4, per_host=2)
+    results = []
+    with contextlib.closing(fetch_many(urls, config=config, resolver=RESOLVER, sleep=lambda s: None)) as gen:
+        for result in gen:
+            results.append(result)
+            if result.body is not None:
+                result.body.discard()
+            if stop_after is not None and len(results) > stop_after:
+                break
+    if stop_after is None or stop_after + 1 >= len(urls):
+        assert sorted(r.url for r in results) == sorted(urls)
+    else:
+        assert len(results) == stop_after + 1
+    for result in results:
+        assert result.ok or (result.error is not None and result.message), result
+    assert _fetch_threads() == []
+    assert list(spill_dir.iterdir()) == []
+
+
+def test_closing_while_results_wait_for_a_slow_consumer_leaks_no_spill_file(spill_dir: Path) -> None:
+    # The consumer is slow: the result queue fills, the dispatcher blocks handing over a
+    # result, and meanwhile more downloads finish. Closing the generator must remove the
+    # spill files of every finished download, collected or not.
+    with FakeWeb() as web:
+        urls = [web.add(f"/big{i}", b"y" * 5000, content_type="text/plain") for i in range(40)]
+        config = cfg(workers=4, per_host=4, spill_bytes=1000)
+        with contextlib.closing(fetch_many(urls, config=config)) as gen:
+            first = next(gen)
+            first.body.discard()
+            seen, still = -1, 0
+            while still < 10:  # until no more downloads start (the queue is full): no timing asserted
+                threading.Event().wait(0.01)
+                seen, still = web.total(), (still + 1 if web.total() == seen else 0)
+    assert _fetch_threads() == []
     assert list(spill_dir.iterdir()) == []
