@@ -210,6 +210,15 @@ def _location(response: requests.Response) -> str | None:
         return re.sub(rb"[\x80-\xff]", lambda m: b"%%%02X" % m.group()[0], raw).decode("ascii").strip()
 
 
+def _unexpected(exc: BaseException) -> str:
+    """The one-line message for an exception nobody expected (userinfo in any URL it quotes removed)."""
+    text = str(exc).splitlines()[0][:160] if str(exc) else ""
+    text = re.sub(r"(?<=//)[^/@\s]+@", "***@", text)
+    return f"http_error: unexpected error ({type(exc).__name__}: {text})" if text else (
+        f"http_error: unexpected error ({type(exc).__name__})"
+    )
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and everything it wraps (causes, contexts, exception args), each once."""
     seen: set[int] = set()
@@ -291,7 +300,14 @@ class _Fetcher:
         def attempt() -> _Attempt:
             nonlocal attempts
             attempts += 1
-            return self._attempt(url, session, dict(headers or {}))
+            try:
+                return self._attempt(url, session, dict(headers or {}))
+            except Cancelled:
+                raise
+            except Exception as exc:  # a bug, or a resolver breaking its contract: still a result, never retried
+                log.warning("unexpected error fetching %s", redact(url), exc_info=True)
+                return _Attempt(final_url=redact(url), outcome=Outcome(error=ErrorKind.HTTP_ERROR),
+                                message=_unexpected(exc))
 
         def before_sleep(state: Any) -> None:
             previous = state.outcome.result() if state.outcome and not state.outcome.failed else None
@@ -736,7 +752,13 @@ def _run(
             with sessions_lock:
                 sessions.append(session)
         try:
-            result = fetcher.fetch(url, session, headers_for(url) if headers_for else None)
+            extra = headers_for(url) if headers_for else None
+        except Exception as exc:  # the caller's callback: this URL fails, the others go on
+            log.warning("headers_for failed for %s", redact(url), exc_info=True)
+            return FetchResult(url=url, final_url=redact(url), error=ErrorKind.HTTP_ERROR, message=_unexpected(exc),
+                               fetched_at=datetime.now(UTC))
+        try:
+            result = fetcher.fetch(url, session, extra)
         except Cancelled:
             return None
         if cancel.is_set():  # nobody will consume it

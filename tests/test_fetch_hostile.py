@@ -226,3 +226,33 @@ def test_closing_while_results_wait_for_a_slow_consumer_leaks_no_spill_file(spil
                 seen, still = web.total(), (still + 1 if web.total() == seen else 0)
     assert _fetch_threads() == []
     assert list(spill_dir.iterdir()) == []
+
+
+def test_an_unexpected_exception_in_one_fetch_does_not_lose_the_other_urls() -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        if host == "buggy.example":
+            raise RuntimeError("resolver bug")
+        return RESOLVER(host, port)
+
+    with FakeWeb() as web:
+        urls = [web.add(f"/p{i}", "<p>ok</p>") for i in range(5)] + ["http://buggy.example/x"]
+        results = {r.url: r for r in fetch_many(urls, config=cfg(), resolver=resolver)}
+    assert sorted(results) == sorted(urls)
+    assert all(results[u].ok for u in urls[:5])
+    bad = results["http://buggy.example/x"]
+    assert bad.error is ErrorKind.HTTP_ERROR and "RuntimeError" in bad.message and not bad.ok
+    assert fetch_one("http://buggy.example/x", config=cfg(), resolver=resolver).error is ErrorKind.HTTP_ERROR
+
+
+def test_headers_for_failing_on_one_url_does_not_lose_the_others() -> None:
+    def headers_for(url: str) -> dict[str, str]:
+        if url.endswith("/p0"):
+            raise KeyError(url)
+        return {}
+
+    with FakeWeb() as web:
+        urls = [web.add(f"/p{i}", "<p>ok</p>") for i in range(4)]
+        results = {r.url: r for r in fetch_many(urls, config=cfg(), headers_for=headers_for)}
+    assert sorted(results) == sorted(urls)
+    assert results[urls[0]].error is ErrorKind.HTTP_ERROR and "KeyError" in results[urls[0]].message
+    assert all(results[u].ok for u in urls[1:])
