@@ -709,7 +709,9 @@ def fetch_many(
     """Fetch ``urls`` concurrently; yield each :class:`FetchResult` as soon as it completes.
 
     Every URL is validated first (:class:`InvalidURLError` before anything is
-    fetched). Duplicates are fetched once per occurrence: dedupe upstream.
+    fetched). Duplicates are fetched once per occurrence: dedupe upstream. Every
+    URL yields exactly one result, even when something unexpected is raised while
+    fetching it (a failing ``headers_for`` included): that URL fails as ``http_error``.
     ``headers_for(url)`` gives extra headers per URL; ``on_result`` is called (in the
     consuming thread) with each result just before it is yielded. Closing the
     generator, or a ``KeyboardInterrupt`` while waiting, cancels the run: queued
