@@ -46,6 +46,7 @@ from __future__ import annotations
 import bisect
 import html as html_lib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["ArticleText", "Quotation", "find_quotations", "count_words"]
@@ -86,7 +87,10 @@ _PARA_BREAK = "\x00"  # stands in the readable text of HTML for a block boundary
 
 
 def count_words(text: str) -> int:
-    """Number of words in ``text`` (a word: letters/digits, with inner apostrophes)."""
+    """Number of words in ``text`` (a word: letters/digits, with inner apostrophes; accents
+    written as combining marks do not split a word)."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     return len(WORD_RE.findall(text))
 
 

@@ -396,6 +396,8 @@ def _local_snippet(text: str | None, words: frozenset[str], prefixes: tuple[str,
     """A snippet of about :data:`SNIPPET_TOKENS` words around the densest run of matches, or ``None``."""
     if not text:
         return None
+    if not unicodedata.is_normalized("NFC", text):  # a decomposed accent must not split its word
+        text = unicodedata.normalize("NFC", text)
     spans = [m.span() for m in _WORD_RE.finditer(text)]
     hits = []
     for i, (a, b) in enumerate(spans):

@@ -26,7 +26,7 @@ Contract of :func:`verify` (reads the store, never the network):
   Every good snapshot of a link is searched (newest first), so a page that changed
   after it was cited still vouches for what it said then.
 * Matching (:func:`match_quote`) compares word sequences after normalization: Unicode
-  NFKC, case folding, and every non-word character (quotation marks, apostrophes, dashes,
+  NFC before splitting into words (so decomposed and precomposed accents agree), NFKC, case folding, and every non-word character (quotation marks, apostrophes, dashes,
   punctuation, line breaks) treated as a word separator. ``found`` means the quotation's
   words occur in order and contiguously; a quotation with an ellipsis (``…``, ``...``,
   ``[…]``) is split there and each part must occur in order, at most
@@ -118,15 +118,21 @@ class Scope(StrEnum):
     ARCHIVE = "archive"
 
 
+def _composed(text: str) -> str:
+    """``text`` in NFC, so that a decomposed accent (``o`` + U+0308) does not split its word."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
 def normalize_words(text: str) -> list[str]:
     """The normalized words of ``text``: NFKC, case-folded, split on every non-word character."""
-    return [unicodedata.normalize("NFKC", m.group()).casefold() for m in _TOKEN_RE.finditer(text)]
+    return [unicodedata.normalize("NFKC", m.group()).casefold() for m in _TOKEN_RE.finditer(_composed(text))]
 
 
 class IndexedText:
     """A text prepared for matching: its normalized words, their spans in the text, and an index."""
 
     def __init__(self, text: str) -> None:
+        text = _composed(text)  # passages are cut from the composed (NFC) text
         self.text = text
         folded = text.casefold() if unicodedata.is_normalized("NFKC", text) else ""
         self._fast = len(folded) == len(text)  # already NFKC, and folding kept every character in place

@@ -218,11 +218,31 @@ def test_local_snippet_picks_the_densest_window_and_scales() -> None:
     assert snippet is not None and snippet.startswith("\x02alpha\x03 beta")
 
 
+def test_local_snippet_of_decomposed_text_highlights_whole_words() -> None:
+    import unicodedata
+
+    from archiver.search import _local_snippet
+
+    text = unicodedata.normalize("NFD", "Ein Kölner Café für Zoë")
+    snippet = _local_snippet(text, frozenset({"cafe"}), ("ko",))
+    assert snippet is not None
+    assert "\x02Kölner\x03" in snippet and "\x02Café\x03" in snippet  # the accents inside the highlight
+
+
 def test_cyrillic_word_any_case(store: Store, archive: Archive) -> None:
     for query in ("сотрудничество", "САНКЦИИ"):
         hits = search(store, query)
         assert urls(hits) == [archive.urls["ru"]]
     assert "[[санкции]]" in search(store, "санкции")[0].snippet
+
+
+def test_a_decomposed_query_finds_composed_text(store: Store, archive: Archive) -> None:
+    import unicodedata
+
+    for query in ("café", "naïve crème", '"café de la gare"', "caf*"):
+        hits = search(store, unicodedata.normalize("NFD", query))
+        assert urls(hits) == [archive.urls["cafe"]], query
+    assert "[[café]]" in search(store, unicodedata.normalize("NFD", "caf*"))[0].snippet
 
 
 def test_diacritics_are_folded(store: Store, archive: Archive) -> None:

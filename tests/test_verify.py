@@ -76,6 +76,21 @@ def test_partial_overlap_is_not_a_match() -> None:
     assert match_quote("zebra xylophone quokka narwhal axolotl", doc).similarity == 0.0
 
 
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_unicode_forms_match_each_other(form: str) -> None:
+    import unicodedata
+
+    source = "Der Kölner Bürgermeister sagte: Die Brücke über den Fluß wird nächstes Jahr eröffnet."
+    quote = "die Brücke über den Fluß wird nächstes Jahr eröffnet"
+    other = "NFD" if form == "NFC" else "NFC"
+    doc = IndexedText(unicodedata.normalize(form, source))
+    m = match_quote(unicodedata.normalize(other, quote), doc)
+    assert m.exact, m
+    assert unicodedata.normalize("NFC", doc.passage(m.first, m.last)) == unicodedata.normalize("NFC", quote[0].upper()
+                                                                                                 + quote[1:])
+    assert normalize_words(unicodedata.normalize("NFD", "Kölner Straße")) == normalize_words("Kölner Straße")
+
+
 def test_floor_skips_windows_that_cannot_win() -> None:
     doc = IndexedText(SOURCE)
     quote = "The third round of bilateral talks on irritants is approaching. It is too early"
