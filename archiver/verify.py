@@ -26,7 +26,8 @@ Contract of :func:`verify` (reads the store, never the network):
   Every good snapshot of a link is searched (newest first), so a page that changed
   after it was cited still vouches for what it said then.
 * Matching (:func:`match_quote`) compares word sequences after normalization: Unicode
-  NFC before splitting into words (so decomposed and precomposed accents agree), NFKC, case folding, and every non-word character (quotation marks, apostrophes, dashes,
+  NFC before splitting into words (so decomposed and precomposed accents agree), NFKC,
+  case folding, and every non-word character (quotation marks, apostrophes, dashes,
   punctuation, line breaks) treated as a word separator. ``found`` means the quotation's
   words occur in order and contiguously; a quotation with an ellipsis (``…``, ``...``,
   ``[…]``) is split there and each part must occur in order, at most
