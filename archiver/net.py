@@ -124,7 +124,11 @@ def blocked_reason(address: str) -> str | None:
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (user names are kept)."""
+    """``url`` with its credentials hidden: ``user:***@`` for a password, ``***@`` for a lone user name.
+
+    A user name without a password is usually a token (``https://TOKEN@host/``), so it is
+    hidden too (as pip does).
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -133,7 +137,7 @@ def redact(url: str) -> str:
         return url
     host = parts.netloc.rsplit("@", 1)[-1]
     user = parts.username
-    netloc = f"{user}:***@{host}" if user is not None else host
+    netloc = f"{user}:***@{host}" if parts.password is not None and user else f"***@{host}"
     return urlunsplit(parts._replace(netloc=netloc))
 
 

@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fakeweb import FakeWeb, Reply, closed_url
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archiver.cli import main
 from archiver.config import FetchConfig
 from archiver.fetch import fetch_many, fetch_one
-from archiver.net import StaticResolver
+from archiver.net import StaticResolver, redact
 from archiver.types import ErrorKind
 
 
@@ -256,3 +258,20 @@ def test_headers_for_failing_on_one_url_does_not_lose_the_others() -> None:
     assert sorted(results) == sorted(urls)
     assert results[urls[0]].error is ErrorKind.HTTP_ERROR and "KeyError" in results[urls[0]].message
     assert all(results[u].ok for u in urls[1:])
+
+
+def test_a_token_given_as_the_user_name_is_redacted() -> None:
+    # https://TOKEN@host/ is how many services take a token (GitHub, GitLab...): no password,
+    # the user name *is* the secret. pip redacts it the same way.
+    assert redact("https://ghp_s3cr3tT0ken@example.org/repo") == "https://***@example.org/repo"
+    assert redact("https://reader:pw@example.org/") == "https://reader:***@example.org/"
+
+
+def test_cli_json_never_shows_a_token_user_name(fakeweb: FakeWeb) -> None:
+    fakeweb.redirect("/login", "/in", status=302)
+    fakeweb.add("/in", "<p>in</p>")
+    url = f"http://ghp_s3cr3tT0ken@127.0.0.1:{fakeweb.port()}/login"
+    for args in (["fetch", "--allow-private", "--json", url], ["fetch", "--allow-private", url]):
+        out = CliRunner().invoke(main, args)
+        assert out.exit_code == 0, out.output
+        assert "s3cr3t" not in out.output

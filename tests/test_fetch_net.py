@@ -41,7 +41,7 @@ def test_public_addresses(address: str) -> None:
 
 def test_redact() -> None:
     assert redact("https://user:pw@example.org/a?b=1") == "https://user:***@example.org/a?b=1"
-    assert redact("https://token@example.org/") == "https://token:***@example.org/"
+    assert redact("https://token@example.org/") == "https://***@example.org/"
     assert redact("https://example.org/a@b") == "https://example.org/a@b"
     assert redact("http://example.org:8080/") == "http://example.org:8080/"
 
