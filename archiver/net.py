@@ -107,10 +107,15 @@ def blocked_reason(address: str) -> str | None:
         return "not an IP address"
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    elif isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
+        inner = blocked_reason(str(ip.sixtofour))  # 6to4 (2002::/16) carries an IPv4 address
+        if inner:
+            return inner
     checks = (
         ("loopback", ip.is_loopback),
         ("unspecified", ip.is_unspecified),
         ("link-local", ip.is_link_local),
+        ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),  # fec0::/10, deprecated
         ("multicast", ip.is_multicast),
         ("reserved", ip.is_reserved),
         ("private", ip.is_private),
@@ -160,7 +165,7 @@ class _PinnedConnectionMixin:
         except ResolveError as exc:
             raise NameResolutionError(self.host, self, socket.gaierror(str(exc))) from exc  # type: ignore[arg-type]
         last: OSError | None = None
-        for address in addresses:
+        for address in addresses:  # in order, like socket.create_connection: a dead address falls back
             try:
                 sock = u3connection.connection.create_connection(
                     (address, self.port), self.timeout, source_address=self.source_address,
@@ -168,12 +173,12 @@ class _PinnedConnectionMixin:
                 )
                 self.adapter.track(sock)
                 return sock
-            except TimeoutError as exc:
-                raise ConnectTimeoutError(
-                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
-                ) from exc
-            except OSError as exc:
+            except OSError as exc:  # TimeoutError included
                 last = exc
+        if isinstance(last, TimeoutError):
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+            ) from last
         raise NewConnectionError(self, f"Failed to establish a new connection: {last}") from last  # type: ignore[arg-type]
 
 

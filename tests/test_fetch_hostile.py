@@ -18,11 +18,12 @@ from click.testing import CliRunner
 from fakeweb import FakeWeb, Reply, closed_url
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from urllib3 import connection as u3connection
 
 from archiver.cli import main
 from archiver.config import FetchConfig
 from archiver.fetch import fetch_many, fetch_one
-from archiver.net import StaticResolver, redact
+from archiver.net import StaticResolver, blocked_reason, redact
 from archiver.types import ErrorKind
 
 
@@ -275,3 +276,38 @@ def test_cli_json_never_shows_a_token_user_name(fakeweb: FakeWeb) -> None:
         out = CliRunner().invoke(main, args)
         assert out.exit_code == 0, out.output
         assert "s3cr3t" not in out.output
+
+
+def test_an_address_that_times_out_falls_back_to_the_next_one(
+    fakeweb: FakeWeb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A dual-stack host whose first address is black-holed: like socket.create_connection,
+    # the next resolved address must be tried rather than failing the attempt.
+    real = u3connection.connection.create_connection
+    tried: list[str] = []
+
+    def connect(address: tuple[str, int], *args: object, **kwargs: object) -> object:
+        tried.append(address[0])
+        if address[0] == "192.0.2.1":
+            raise TimeoutError("timed out")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(u3connection.connection, "create_connection", connect)
+    fakeweb.add("/a", "<p>via the second address</p>")
+    resolver = StaticResolver({"dual.example": ["192.0.2.1", "127.0.0.1"]})
+    result = fetch_one(f"http://dual.example:{fakeweb.port()}/a", config=cfg(retries=0), resolver=resolver)
+    assert result.ok and tried == ["192.0.2.1", "127.0.0.1"]
+    only_dead = StaticResolver({"dead.example": ["192.0.2.1"]})
+    result = fetch_one(f"http://dead.example:{fakeweb.port()}/a", config=cfg(retries=0), resolver=only_dead)
+    assert result.error is ErrorKind.TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [("2002:7f00:1::1", "loopback"), ("2002:a00:1::1", "private"), ("2002:a9fe:a9fe::1", "link-local"),
+     ("fec0::1", "site-local")],
+)
+def test_ipv6_forms_embedding_a_private_ipv4_are_blocked(address: str, reason: str) -> None:
+    # 6to4 (2002::/16) carries an IPv4 address; site-local fec0::/10 is deprecated but still routed inside networks.
+    assert blocked_reason(address) == reason
+    assert blocked_reason("2002:808:808::1") is None  # 6to4 of 8.8.8.8 stays public
