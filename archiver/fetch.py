@@ -219,6 +219,23 @@ def _unexpected(exc: BaseException) -> str:
     )
 
 
+# Compressions a server may use although we did not ask for them. Other unknown labels
+# ("utf-8"...) are server mistakes that browsers ignore, and so do we (urllib3 too).
+_COMPRESSIONS = frozenset({"br", "zstd", "compress", "x-compress"})
+
+
+def _undecodable_coding(header: str | None, raw: Any) -> str | None:
+    """The compression named in ``Content-Encoding`` that urllib3 could not undo, if any."""
+    if not header:
+        return None
+    decoders = getattr(raw, "CONTENT_DECODERS", ())
+    for token in header.lower().split(","):
+        token = token.strip()
+        if token in _COMPRESSIONS and token not in decoders:
+            return token
+    return None
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and everything it wraps (causes, contexts, exception args), each once."""
     seen: set[int] = set()
@@ -535,6 +552,11 @@ class _Fetcher:
         finally:
             response.close()
         body = sink.body()
+        coding = _undecodable_coding(headers.get("Content-Encoding"), response.raw)
+        if error is None and coding:
+            error = ErrorKind.TRUNCATED, (
+                f"truncated: body in Content-Encoding {coding}, which cannot be decoded ({sink.size} bytes kept)"
+            )
         if error is None:
             return _Attempt(**base, outcome=outcome, body=body, head=bytes(sink.head))
         kind, message = error

@@ -311,3 +311,23 @@ def test_ipv6_forms_embedding_a_private_ipv4_are_blocked(address: str, reason: s
     # 6to4 (2002::/16) carries an IPv4 address; site-local fec0::/10 is deprecated but still routed inside networks.
     assert blocked_reason(address) == reason
     assert blocked_reason("2002:808:808::1") is None  # 6to4 of 8.8.8.8 stays public
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "compress"])
+def test_a_compressed_body_that_cannot_be_decoded_is_not_passed_off_as_the_page(
+    fakeweb: FakeWeb, coding: str
+) -> None:
+    # We ask for gzip/deflate only; a server answering in another compression must not have
+    # its compressed bytes archived (and "decoded") as if they were the HTML.
+    compressed = bytes(range(256)) * 4
+    url = fakeweb.add("/c", compressed, headers={"Content-Encoding": coding})
+    result = fetch_one(url, config=cfg(retries=0))
+    assert not result.ok and result.error is ErrorKind.TRUNCATED and result.truncated
+    assert coding in result.message
+    assert result.body.read() == compressed  # kept as received
+
+
+def test_a_bogus_content_encoding_label_is_ignored_like_browsers_do(fakeweb: FakeWeb) -> None:
+    url = fakeweb.add("/u", "<p>plain</p>", headers={"Content-Encoding": "UTF-8"})
+    result = fetch_one(url, config=cfg())
+    assert result.ok and result.body.read() == b"<p>plain</p>"
