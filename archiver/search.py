@@ -5,7 +5,10 @@ Contract:
 * :func:`to_fts_query` turns what a person types into a safe SQLite FTS5 query.
   Real FTS5 syntax passes through: ``"exact phrase"``, ``prefix*``, ``"two words"*``,
   ``AND``/``OR``/``NOT`` (upper case, as FTS5 spells them; lower-case ``and`` is a word),
-  ``NEAR(a b, 5)``, parentheses and the column filters ``title:`` / ``text:``.
+  ``NEAR(a b, 5)``, parentheses and the column filters ``title:`` / ``text:``
+  (``title:NEAR(a b)`` too). ``-word`` (also ``-"a phrase"``, ``-(a OR b)``) excludes it,
+  as in web search engines: ``war treaty -peace`` becomes ``(war treaty) NOT peace``; a
+  ``-`` before a digit or standing alone is punctuation (``-5`` looks for ``5``).
   Every other word that is not purely letters, digits and ``_`` (``U.S.``, ``co-operation``,
   ``Russia's``, ``e-mail*``) is quoted into a phrase, which FTS5 splits with the same
   tokenizer as the index, so it matches the text as written. Curly double quotes
@@ -151,12 +154,20 @@ def _lex(query: str) -> list[_Tok]:
                 j += 1
             word = text[i:j]
             i = j
+            negated = word.startswith("-") and (
+                (len(word) > 1 and word[1].isalpha()) or (word == "-" and i < n and text[i] in '"(')
+            )
+            if negated:  # -word, -"a phrase", -(group): exclude it, as web search engines do
+                toks.append(_Tok("neg", "-"))
+                word = word[1:]
+                if not word:
+                    continue
             if word == "NEAR" and i < n and text[i] == "(":
                 toks.append(_Tok("near", "NEAR("))
                 near_depth = depth
                 depth += 1
                 i += 1
-            elif word in _OPERATORS:
+            elif word in _OPERATORS and not negated:
                 toks.append(_Tok("op", word))
             elif near_depth is not None and word.isdigit() and toks and toks[-1].kind == "comma":
                 toks.append(_Tok("number", word))
@@ -167,15 +178,78 @@ def _lex(query: str) -> list[_Tok]:
                     word = col.group(2)
                     if not word:
                         continue
+                    if word == "NEAR" and i < n and text[i] == "(":  # title:NEAR(a b)
+                        toks.append(_Tok("near", "NEAR("))
+                        near_depth = depth
+                        depth += 1
+                        i += 1
+                        continue
                 term = _term(word)
                 if term is not None:
                     toks.append(_Tok("term", term))
+                elif negated:
+                    toks.pop()
     if depth:
         raise QueryError(
             "unbalanced parenthesis in the search query",
             hint="close every `(` with a `)`, e.g. `(war OR conflict) AND peace`",
         )
-    return toks
+    return _negations(toks)
+
+
+_NEG_HINT = "write `war -peace` (no AND/OR next to a -word), or spell it out: `war NOT peace`"
+
+
+def _negations(toks: list[_Tok]) -> list[_Tok]:
+    """Rewrite ``-operand`` marks into FTS5's binary NOT: ``a b -c -d`` -> ``(a b) NOT c NOT d``.
+
+    Groups are rewritten inside; a ``-`` next to AND/OR/NOT, inside NEAR(), or with nothing
+    left to look for raises :class:`QueryError`.
+    """
+    if not any(t.kind == "neg" for t in toks):
+        return toks
+    positive: list[_Tok] = []
+    excluded: list[list[_Tok]] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.kind == "neg":
+            end = _skip_operand(toks, i + 1)
+            operand = toks[i + 1 : end]
+            if not operand or operand[0].kind not in {"term", "open", "near", "column"}:
+                raise QueryError("a `-` must stand right before the word it excludes", hint=_NEG_HINT)
+            before = positive[-1] if positive else None
+            after = toks[end] if end < len(toks) else None
+            if (before is not None and before.kind == "op") or (after is not None and after.kind == "op"):
+                raise QueryError("a -word cannot be combined with AND, OR or NOT", hint=_NEG_HINT)
+            excluded.append(_negations(operand))
+            i = end
+        elif tok.kind == "near":
+            end = _skip_operand(toks, i)
+            if any(t.kind == "neg" for t in toks[i:end]):
+                raise QueryError("NEAR() takes only terms and phrases, not -words", hint="write NEAR(a b, 10) NOT c")
+            positive += toks[i:end]
+            i = end
+        elif tok.kind == "open":
+            end = _skip_operand(toks, i)
+            positive += [tok, *_negations(toks[i + 1 : end - 1]), toks[end - 1]]
+            i = end
+        else:
+            positive.append(tok)
+            i += 1
+    if not excluded:
+        return positive
+    if not any(t.kind == "term" for t in positive):
+        raise QueryError(
+            "the search query only excludes words",
+            hint="add a word to look for, e.g. `sanctions -steel`",
+        )
+    if _skip_operand(positive, 0) < len(positive):  # several operands: group them before NOT
+        positive = [_Tok("open", "("), *positive, _Tok("close", ")")]
+    out = positive
+    for operand in excluded:
+        out = [*out, _Tok("op", "NOT"), *operand]
+    return out
 
 
 def _check(query: str, toks: list[_Tok]) -> None:

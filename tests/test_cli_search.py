@@ -62,10 +62,18 @@ def test_json_lines(archive: Archive, no_network: None) -> None:
         (['"co-operation between"'], "sanctions"),
         (["Russia's"], "sanctions"),
         (["lighthouse", "OR", "nothing"], "notes"),
+        (["steel -exporters"], "cafe"),
     ],
 )
 def test_queries(archive: Archive, no_network: None, args: list[str], expected: str) -> None:
     assert [r["url"] for r in hits(run(archive, *args, "--json"))] == [archive.urls[expected]]
+
+
+def test_minus_words_after_a_double_dash(archive: Archive, no_network: None) -> None:
+    result = CliRunner().invoke(main, ["search", "--db", str(archive.db), "--json", "--", "steel", "-exporters"])
+    assert [r["url"] for r in hits(result)] == [archive.urls["cafe"]]
+    only_minus = CliRunner().invoke(main, ["search", "--db", str(archive.db), "--", "-steel"])
+    assert only_minus.exit_code == 2 and "only excludes words" in only_minus.stderr
 
 
 def test_filters(archive: Archive, no_network: None) -> None:

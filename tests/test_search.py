@@ -51,6 +51,20 @@ from archiver.store import Store
         # FTS5 allows implicit AND only between phrases: it is spelled out next to groups
         ("(war OR peace) treaty", "(war OR peace) AND treaty"),
         ("steel title:(iron OR ore)", "steel AND title : (iron OR ore)"),
+        ("title:NEAR(steel export)", "title : NEAR(steel export)"),
+        # -word excludes it, as in web search engines (FTS5 spells it NOT, a binary operator)
+        ("war -peace", "war NOT peace"),
+        ("-peace war", "war NOT peace"),
+        ("war treaty -peace -truce", "(war treaty) NOT peace NOT truce"),
+        ('war -"peace talks"', 'war NOT "peace talks"'),
+        ("war -(peace OR truce)", "war NOT (peace OR truce)"),
+        ("war OR conflict -peace", "(war OR conflict) NOT peace"),
+        ("(war -peace) treaty", "(war NOT peace) AND treaty"),
+        ("-title:war peace", "peace NOT title : war"),
+        ("co-operation -x", '"co-operation" NOT x'),
+        ("temperature -5", 'temperature "-5"'),
+        ("war - peace", "war peace"),
+        ("-OR war", 'war NOT "OR"'),
     ],
 )
 def test_translation(query: str, expected: str) -> None:
@@ -78,6 +92,11 @@ def test_translation(query: str, expected: str) -> None:
         ("title:", "column filter"),
         ("...", "no words"),
         ("", "no words"),
+        ("-peace", "only excludes"),
+        ("-peace -war", "only excludes"),
+        ("war OR -peace", "cannot be combined"),
+        ("-peace AND war", "cannot be combined"),
+        ("NEAR(war -peace)", "NEAR"),
     ],
 )
 def test_broken_queries_raise_with_a_hint(query: str, fragment: str) -> None:
@@ -103,8 +122,8 @@ def fts() -> Iterator[sqlite3.Connection]:
     st.lists(
         st.one_of(
             st.sampled_from(['"', "(", ")", "*", "AND", "OR", "NOT", "NEAR(", "NEAR", ",", "5", ", 3)", "title:",
-                             "text:", ":", "-", "^", "+", "{", "“", "»", "'", "U.S.", "café", "мир", "a", "b*",
-                             '"x y"*', "a,b"]),
+                             "text:", ":", "-", "-a", '-"', "-(", "^", "+", "{", "“", "»", "'", "U.S.", "café", "мир",
+                             "a", "b*", '"x y"*', "a,b"]),
             st.text(max_size=4),
         ),
         max_size=8,
@@ -250,6 +269,13 @@ def test_diacritics_are_folded(store: Store, archive: Archive) -> None:
         hits = search(store, query)
         assert urls(hits) == [archive.urls["cafe"]], query
     assert "[[naïve]]" in search(store, "naive")[0].snippet
+
+
+def test_minus_excludes_a_word(store: Store, archive: Archive) -> None:
+    assert set(urls(search(store, "steel"))) > {archive.urls["cafe"]}
+    without = urls(search(store, "steel -café"))
+    assert without and archive.urls["cafe"] not in without
+    assert set(without) == set(urls(search(store, "steel NOT café")))
 
 
 def test_operators(store: Store, archive: Archive) -> None:

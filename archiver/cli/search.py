@@ -58,9 +58,11 @@ def search_command(
     """Search the archived pages' titles and text, offline; best matches first.
 
     Plain words just work, punctuation included (U.S. sanctions, co-operation,
-    Russia's). FTS5 syntax passes through: "exact phrase", prefix*, AND / OR / NOT
-    (in capitals), NEAR(a b, 10), ( ), title:word. Case and accents are ignored
-    (cafe finds café). The score is higher for better matches (it is -bm25).
+    Russia's). -word leaves out pages with that word (quote the query, or put
+    it after --, so -word is not read as an option). FTS5 syntax passes through:
+    "exact phrase", prefix*, AND / OR / NOT (in capitals; lower-case and/or/not are
+    words), NEAR(a b, 10), ( ), title:word. Case and accents are ignored (cafe finds
+    café). The score is higher for better matches (it is -bm25).
 
     Snippets show the matched words in bold on a terminal; in --json they are
     marked [[like this]]. JSON fields: url, title, snippet, score, snapshot_id,
@@ -70,7 +72,9 @@ def search_command(
     Example:
       archiver search "climate policy"
       archiver search U.S. sanctions --since 30d --domain reuters.com
-      archiver search 'sanction* AND NOT russia' --json
+      archiver search 'sanction* NOT russia' --json
+      archiver search 'steel exports -china'
+      archiver search -- steel exports -china
       archiver search coral --source article.md --all-snapshots
     """
     try:
