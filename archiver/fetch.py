@@ -387,7 +387,7 @@ class _Fetcher:
             if sniff.is_text(kind_ct):
                 decision = encoding.decide(
                     a.head, a.headers.get("Content-Type"), html=sniff.is_html(kind_ct),
-                    complete=a.body.size <= len(a.head),
+                    xml=kind_ct.endswith(("/xml", "+xml")), complete=a.body.size <= len(a.head),
                 )
                 enc, enc_source = decision.encoding, decision.source
         elif a.headers.get("Content-Type"):

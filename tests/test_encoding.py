@@ -14,6 +14,7 @@ from archiver.encoding import (
     Decision,
     charset_from_content_type,
     charset_from_meta,
+    charset_from_xml_declaration,
     decide,
     decode,
     normalize_label,
@@ -150,3 +151,17 @@ def test_codecs_that_are_not_text_encodings_are_unknown_labels(label: str) -> No
 def test_any_declared_label_gives_a_usable_codec(label: str, data: bytes) -> None:
     decision = decide(data, f"text/html; charset={label}", html=True)
     data.decode(decision.encoding, errors="replace")
+
+
+def test_xml_declaration_decides_for_xml_and_xhtml() -> None:
+    # Short enough that statistical detection cannot be trusted; the declaration is explicit.
+    data = '<?xml version="1.0" encoding="windows-1251"?><html><p>Привет</p></html>'.encode("cp1251")
+    assert decide(data, "application/xhtml+xml", html=True) == Decision("cp1251", "xml")
+    assert decide(data, "text/xml", xml=True) == Decision("cp1251", "xml")
+    single = b"<?xml version='1.0' encoding='ISO-8859-1'?><feed><title>Gr\xfc\xdfe</title></feed>"
+    assert decide(single, "application/atom+xml", xml=True) == Decision("cp1252", "xml")
+    # The header still wins, and a declaration further down is no declaration.
+    assert decide(data, "text/xml; charset=koi8-r", xml=True).source == "header"
+    assert decide(b"<p>x</p>" + data, xml=True).source != "xml"
+    assert charset_from_xml_declaration(b'<?xml version="1.0" encoding="UTF-16"?><a/>') == "utf-8"
+    assert charset_from_xml_declaration(b'<?xml version="1.0" encoding="nope"?><a/>') is None

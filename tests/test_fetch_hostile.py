@@ -331,3 +331,11 @@ def test_a_bogus_content_encoding_label_is_ignored_like_browsers_do(fakeweb: Fak
     url = fakeweb.add("/u", "<p>plain</p>", headers={"Content-Encoding": "UTF-8"})
     result = fetch_one(url, config=cfg())
     assert result.ok and result.body.read() == b"<p>plain</p>"
+
+
+@pytest.mark.parametrize("content_type", ["application/xhtml+xml", "application/rss+xml", "text/xml"])
+def test_xml_declaration_encoding_is_honoured(fakeweb: FakeWeb, content_type: str) -> None:
+    text = '<?xml version="1.0" encoding="windows-1251"?><html><p>Привет, мир</p></html>'
+    result = fetch_one(fakeweb.add("/x", text.encode("cp1251"), content_type=content_type), config=cfg())
+    assert (result.encoding, result.encoding_source) == ("cp1251", "xml")
+    assert result.text() == text
