@@ -421,7 +421,13 @@ class _Fetcher:
         # Cookies live for one attempt, in one jar per host (scheme + name + port): a cookie
         # set by one host is never sent to another, nor to a later fetch.
         jars: dict[str, RequestsCookieJar] = {}
-        seen = {urldefrag(url)[0]}
+        # A loop is the same URL requested again *with the same cookies*: "set a cookie and
+        # redirect to myself" is a common check that browsers pass.
+        def visit(target: str) -> tuple[str, tuple[tuple[str, str | None, str], ...]]:
+            jar = jars.get(host_key(target), ())
+            return target, tuple(sorted((c.name, c.value, c.path) for c in jar))
+
+        seen = {visit(urldefrag(url)[0])}
         current = url
         first_host = host_key(url)
 
@@ -488,7 +494,7 @@ class _Fetcher:
                     target = urldefrag(urljoin(current, location))[0]
                 except ValueError:
                     return fail(ErrorKind.HTTP_ERROR, f"http_error: invalid redirect location from {host}")
-                if target in seen:
+                if visit(target) in seen:
                     current = target
                     return fail(ErrorKind.REDIRECT_LOOP, f"redirect_loop: {redact(target)} redirects back to itself")
                 if len(hops) > cfg.max_redirects:
@@ -496,7 +502,7 @@ class _Fetcher:
                     return fail(
                         ErrorKind.TOO_MANY_REDIRECTS, f"too_many_redirects: more than {cfg.max_redirects} redirects"
                     )
-                seen.add(target)
+                seen.add(visit(target))
                 current = target
                 continue
             return self._read(response, current, host, tuple(hops), deadline, timeout)

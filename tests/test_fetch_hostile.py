@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakeweb import FakeWeb, Reply, closed_url
+from fakeweb import FakeWeb, Reply, Request, closed_url
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3 import connection as u3connection
@@ -339,3 +339,19 @@ def test_xml_declaration_encoding_is_honoured(fakeweb: FakeWeb, content_type: st
     result = fetch_one(fakeweb.add("/x", text.encode("cp1251"), content_type=content_type), config=cfg())
     assert (result.encoding, result.encoding_source) == ("cp1251", "xml")
     assert result.text() == text
+
+
+def test_redirect_to_itself_after_setting_a_cookie_is_not_a_loop(fakeweb: FakeWeb) -> None:
+    # A common cookie check: the first visit sets a cookie and redirects to the same URL.
+    def handler(req: Request, n: int) -> Reply:
+        if "seen=1" in req.headers.get("cookie", ""):
+            return Reply(body="<p>welcome back</p>")
+        return Reply(status=302, headers={"Set-Cookie": "seen=1; Path=/", "Location": "/check"})
+
+    url = fakeweb.route("/check", handler)
+    result = fetch_one(url, config=cfg())
+    assert result.ok and result.body.read() == b"<p>welcome back</p>"
+    assert [h.status for h in result.redirects] == [302] and fakeweb.count("/check") == 2
+    # Without a new cookie, the same self-redirect is a loop.
+    fakeweb.redirect("/self", "/self", status=302)
+    assert fetch_one(fakeweb.url("/self"), config=cfg()).error is ErrorKind.REDIRECT_LOOP
