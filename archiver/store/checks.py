@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from archiver.store.queries import database_of
+from archiver.store.queries import database_of, latest_good_id_sql
 from archiver.types import CheckResult, ErrorKind, LinkStatus, Snapshot
 
 if TYPE_CHECKING:
@@ -132,13 +132,21 @@ def never_checked(store: Any) -> list[str]:
 
 
 def latest_good_snapshots(store: Store, urls: Sequence[str]) -> dict[str, Snapshot | None]:
-    """The latest good snapshot of each URL (``None`` when it has none), as ``Store.latest_snapshot``
-    would give, but in one query for many URLs (a check run loads them all before fetching)."""
-    if len(urls) < 50:
-        return {url: store.latest_snapshot(url, good=True) for url in urls}
+    """The latest good snapshot of each URL (``None`` when it has none), in one query for many
+    URLs (a check run loads them all before fetching).
+
+    "Latest" is the store's one definition (:data:`archiver.store.queries.LATEST_FIRST`:
+    greatest ``captured_at``, then greatest id), found per link on the
+    ``snapshots(link_id, captured_at)`` index.
+    """
     found: dict[str, Snapshot | None] = dict.fromkeys(urls)
-    sql = store._SNAPSHOT_SQL + " WHERE s.id IN (SELECT MAX(id) FROM snapshots WHERE ok = 1 GROUP BY link_id)"
-    for row in store.db.query(sql):
-        if row["url"] in found:
+    wanted = list(found)
+    for k in range(0, len(wanted), 500):  # SQLite caps the number of ? in one statement
+        chunk = wanted[k : k + 500]
+        sql = (
+            store._SNAPSHOT_SQL + " WHERE s.id IN (SELECT " + latest_good_id_sql("l2.id")
+            + f" FROM links l2 WHERE l2.url IN ({', '.join('?' * len(chunk))}))"
+        )
+        for row in store.db.query(sql, chunk):
             found[row["url"]] = store._to_snapshot(row)
     return found

@@ -5,7 +5,9 @@ Contract:
 - Every function takes a ``sqlite_utils.Database`` (``Store.db``; :func:`database_of`
   accepts a ``Store`` too) and only reads: the one thing it adds to a connection is the
   deterministic SQL function ``archiver_in_domain(url, domain)`` used by the domain filter.
-- "Latest" always means the greatest ``captured_at``, ties broken by the greater id;
+- "Latest" always means the greatest ``captured_at``, ties broken by the greater id
+  (:data:`LATEST_FIRST`, :func:`latest_good_id_sql`: the one definition every read path
+  of the store uses, so a capture stored after a newer one never passes for the latest);
   time bounds compare ``captured_at`` (ISO 8601 UTC text) with ``YYYY-MM-DDTHH:MM:SS``
   prefixes, ``since`` inclusive and ``until`` exclusive.
 - A broken FTS5 ``MATCH`` expression raises :class:`FtsSyntaxError` (the caller turns it
@@ -22,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 __all__ = [
+    "LATEST_FIRST",
     "FtsSyntaxError",
     "database_of",
     "find_source",
@@ -33,6 +36,25 @@ __all__ = [
     "snippets",
     "texts",
 ]
+
+
+#: ORDER BY terms putting the latest snapshot first: the one definition of "latest".
+LATEST_FIRST = "captured_at DESC, id DESC"
+
+
+def latest_good_id_sql(link_column: str, *, bounds: Sequence[str] = ()) -> str:
+    """A scalar subquery: the id of the latest good snapshot of the link whose id is ``link_column``.
+
+    ``bounds`` are extra conditions over the alias ``s2`` (e.g. ``s2.captured_at < :until``).
+    It walks the ``snapshots(link_id, captured_at)`` index backwards, so it costs one short
+    index scan per link.
+    """
+    extra = "".join(f" AND {b}" for b in bounds)
+    order = ", ".join(f"s2.{term}" for term in LATEST_FIRST.split(", "))
+    return (
+        f"(SELECT s2.id FROM snapshots s2 WHERE s2.link_id = {link_column} AND s2.ok = 1{extra}"
+        f" ORDER BY {order} LIMIT 1)"
+    )
 
 
 class FtsSyntaxError(Exception):
@@ -131,11 +153,7 @@ def search_snapshots(
                 " AND +rowid IN (SELECT id FROM snapshots WHERE link_id IN (SELECT value FROM json_each(:links)))"
             )
     if latest_only:
-        where.append(
-            "s.id = (SELECT s2.id FROM snapshots s2 WHERE s2.link_id = s.link_id AND s2.ok = 1"
-            + "".join(" AND " + b.format(s="s2") for b in bounds)
-            + " ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1)"
-        )
+        where.append("s.id = " + latest_good_id_sql("s.link_id", bounds=[b.format(s="s2") for b in bounds]))
     sql = (
         "WITH pool AS MATERIALIZED (SELECT rowid AS id, bm25(snapshots_fts, :tw, 1.0) AS rank FROM snapshots_fts"
         " WHERE snapshots_fts MATCH :match" + restrict + " ORDER BY rank LIMIT :pool)"
@@ -227,8 +245,8 @@ def good_snapshot_id(
     if at_or_before is not None:
         sql += " AND captured_at < ?"
         params.append(at_or_before)
-    order = "ASC" if first else "DESC"
-    row = db.execute(sql + f" ORDER BY captured_at {order}, id {order} LIMIT 1", params).fetchone()
+    order = LATEST_FIRST.replace("DESC", "ASC") if first else LATEST_FIRST
+    row = db.execute(sql + f" ORDER BY {order} LIMIT 1", params).fetchone()
     return int(row[0]) if row else None
 
 

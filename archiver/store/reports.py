@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from archiver.store.core import Store
+from archiver.store.queries import LATEST_FIRST, latest_good_id_sql
 from archiver.types import Citation, ErrorKind, Snapshot
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "snapshots_by_id",
     "source_citations",
 ]
+
+_LATEST_FIRST = ", ".join(f"s.{term}" for term in LATEST_FIRST.split(", "))
 
 #: SQLite caps the number of ``?`` in one statement; look URLs up in chunks of this size.
 _CHUNK = 500
@@ -141,7 +144,7 @@ def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True)
         marks = ", ".join("?" for _ in chunk)
         rows = store.db.query(
             f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id"
-            f" WHERE s.ok = 1 AND l.url IN ({marks}) ORDER BY s.captured_at DESC, s.id DESC",
+            f" WHERE s.ok = 1 AND l.url IN ({marks}) ORDER BY {_LATEST_FIRST}",
             list(chunk),
         )
         for row in rows:
@@ -162,7 +165,7 @@ def last_failures(store: Store, urls: Iterable[str]) -> dict[str, Snapshot]:
         marks = ", ".join("?" for _ in chunk)
         rows = store.db.query(
             f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id"
-            f" WHERE s.ok = 0 AND l.url IN ({marks}) ORDER BY s.captured_at DESC, s.id DESC",
+            f" WHERE s.ok = 0 AND l.url IN ({marks}) ORDER BY {_LATEST_FIRST}",
             list(chunk),
         )
         for row in rows:
@@ -208,8 +211,7 @@ def fts_candidates(
         f"SELECT {_SNAP_COLUMNS}, s.text FROM snapshots_fts f JOIN snapshots s ON s.id = f.rowid"
         " JOIN links l ON l.id = s.link_id"
         " WHERE snapshots_fts MATCH ? AND s.ok = 1"
-        " AND s.id = (SELECT MAX(s2.id) FROM snapshots s2 WHERE s2.link_id = s.link_id AND s2.ok = 1)"
-        " ORDER BY bm25(snapshots_fts) LIMIT ?",
+        " AND s.id = " + latest_good_id_sql("s.link_id") + " ORDER BY bm25(snapshots_fts) LIMIT ?",
         [query, limit + len(excluded)],
     )
     out = [_snapshot(r, with_text=True) for r in rows if r["id"] not in excluded]
