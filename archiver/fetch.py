@@ -80,6 +80,11 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
 ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_AGENT = "archiver"
+#: Hosts per worker session whose keep-alive connections :func:`fetch_many` keeps open.
+KEEPALIVE_HOSTS = 16
+# Control characters (C0, DEL, C1): stripped from the reason phrase, which goes into messages
+# printed on terminals ("\x1b[2J" from a hostile server must not clear the user's screen).
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Headers that must not follow a redirect to another host.
 _CROSS_HOST_DROP = ("authorization", "cookie", "proxy-authorization")
 
@@ -517,8 +522,8 @@ class _Fetcher:
         headers = CaseInsensitiveDict(response.headers.items())
         retry_after = parse_retry_after(headers.get("Retry-After")) if status in (429, 503) else None
         base = {
-            "final_url": redact(url), "status": status, "reason": response.reason or "", "redirects": hops,
-            "headers": headers,
+            "final_url": redact(url), "status": status, "redirects": hops, "headers": headers,
+            "reason": _CONTROL_CHARS.sub("", response.reason or ""),
         }
         if retry_after is not None and status == 429 and self.on_rate_limited is not None:
             self.on_rate_limited(host_key(url), retry_after)

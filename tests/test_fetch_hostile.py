@@ -8,9 +8,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -355,3 +356,44 @@ def test_redirect_to_itself_after_setting_a_cookie_is_not_a_loop(fakeweb: FakeWe
     # Without a new cookie, the same self-redirect is a loop.
     fakeweb.redirect("/self", "/self", status=302)
     assert fetch_one(fakeweb.url("/self"), config=cfg()).error is ErrorKind.REDIRECT_LOOP
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[bytes], str]]:
+    """``serve(payload)`` -> URL of a one-route server answering every request with ``payload`` bytes."""
+    sockets: list[socket.socket] = []
+
+    def serve(payload: bytes) -> str:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        sockets.append(server)
+
+        def run() -> None:
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(payload)
+
+        threading.Thread(target=run, daemon=True).start()
+        return f"http://127.0.0.1:{server.getsockname()[1]}/"
+
+    yield serve
+    for server in sockets:
+        server.close()
+
+
+def test_terminal_escapes_from_the_server_never_reach_the_terminal(raw_server: Callable[[bytes], str]) -> None:
+    # A reason phrase or header value carrying ANSI escapes would repaint the user's terminal.
+    url = raw_server(b"HTTP/1.1 404 \x1b[2J\x9bNope\r\nX-Evil: \x1b]0;pwned\x07\r\nContent-Length: 1\r\n\r\nx")
+    result = fetch_one(url, config=cfg())
+    assert result.message == "http_error: 404 [2JNope"
+    assert result.headers["X-Evil"] == "\x1b]0;pwned\x07"  # the record keeps what was sent
+    for args in (["fetch", "--allow-private", url], ["fetch", "--allow-private", "--json", url]):
+        out = CliRunner().invoke(main, args)
+        assert out.exit_code == 1
+        assert not {"\x1b", "\x07", "\x9b"} & set(out.output)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from archiver.cli._app import emit_json, handle_errors, json_option, main
@@ -11,9 +13,16 @@ from archiver.fetch import fetch_one
 from archiver.net import redact
 from archiver.types import FetchResult, to_jsonable
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: object) -> str:
+    """``text`` with control characters shown as ``\\xNN``: a server's bytes must not drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
 
 def render(result: FetchResult) -> list[str]:
-    """The human-readable lines for one fetch (passwords in URLs redacted)."""
+    """The human-readable lines for one fetch (passwords in URLs redacted, control characters escaped)."""
     status = "-" if result.status is None else str(result.status)
     rows: list[tuple[str, object]] = [
         ("URL", redact(result.url)),
@@ -28,12 +37,12 @@ def render(result: FetchResult) -> list[str]:
          + (" (truncated)" if result.truncated else "")),
         ("SHA-256", result.body.sha256 if result.body is not None else None),
     ]
-    lines = [f"{name + ':':<14}{value}" for name, value in rows if value not in (None, "")]
+    lines = [f"{name + ':':<14}{_printable(value)}" for name, value in rows if value not in (None, "")]
     for hop in result.redirects:
-        lines.append(f"{'Redirect:':<14}{hop.status} {hop.url}")
+        lines.append(f"{'Redirect:':<14}{hop.status} {_printable(hop.url)}")
     if result.headers:
         lines.append("Headers:")
-        lines.extend(f"  {name}: {value}" for name, value in result.headers.items())
+        lines.extend(f"  {_printable(name)}: {_printable(value)}" for name, value in result.headers.items())
     return lines
 
 
