@@ -54,6 +54,29 @@ def test_show_old_snapshot_by_date_and_by_id(archive: Archive, no_network: None)
     )["text"]
 
 
+def test_naive_times_are_utc_whatever_the_local_zone(
+    archive: Archive, no_network: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9: a local reading of 09:30 would be 00:30 UTC
+    time.tzset()
+    try:
+        def shown(at: str) -> int:
+            result = run(archive, "show", archive.urls["sanctions"], "--at", at, "--json")
+            assert result.exit_code == 0, result.output
+            return int(json.loads(result.stdout)["snapshot_id"])
+
+        # v2 was captured 2025-03-01 09:00 UTC
+        assert shown("2025-03-01T09:30") == archive.snapshots["sanctions@v2"]
+        assert shown("2025-03-01T08:30") == archive.snapshots["sanctions@v1"]
+        assert shown("2025-03-01T18:30+09:00") == archive.snapshots["sanctions@v2"]
+        assert shown("2025-03-01T17:30+09:00") == archive.snapshots["sanctions@v1"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_show_json(archive: Archive, no_network: None) -> None:
     result = run(archive, "show", archive.urls["ru"], "--json")
     assert result.exit_code == 0

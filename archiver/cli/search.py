@@ -37,8 +37,13 @@ def _render_hit(console: Console, rank: int, hit: SearchHit) -> None:
 @click.argument("query", nargs=-1, required=True)
 @click.option("--domain", help="Only links on this host or its subdomains (example.com also finds www.example.com).")
 @click.option("--source", help="Only links cited by this article (its path or URL, as archived).")
-@click.option("--since", help="Captured at or after: a date (2025-01-31), a time, or a duration ago (30d, 12h, 2w).")
-@click.option("--until", help="Captured before: a date (the whole day is included), a time, or a duration ago.")
+@click.option(
+    "--since",
+    help="Captured at or after: a date (2025-01-31), a time (UTC unless it has an offset), or a duration ago (30d).",
+)
+@click.option(
+    "--until", help="Captured before: a date (the whole day is included), a time (UTC unless it has an offset), or 30d."
+)
 @click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True, help="At most N hits.")
 @click.option("--all-snapshots", is_flag=True, help="Search every snapshot, not only the latest good one of each link.")
 @db_option

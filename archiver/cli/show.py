@@ -24,7 +24,11 @@ from archiver.show import (
 from archiver.types import Snapshot, to_jsonable
 
 at_option = click.option(
-    "--at", "at", metavar="DATE", help="The latest good snapshot captured at or before DATE (2025-01-31, a time, 30d)."
+    "--at",
+    "at",
+    metavar="DATE",
+    help="The latest good snapshot captured at or before DATE: 2025-01-31 (the end of that day), a time"
+    " (UTC unless it has an offset: 2025-01-31T12:00+02:00), or a duration ago (30d).",
 )
 snapshot_option = click.option(
     "--snapshot", "snapshot_id", type=int, metavar="ID", help="This snapshot (ids: see `archiver history`)."
