@@ -89,6 +89,7 @@ TRACKING_PARAMS: frozenset[str] = frozenset(
         "s_cid",
         "spm",
         "sr_share",
+        "ref_src",  # Twitter/X embeds: ?ref_src=twsrc%5Etfw
     }
 )
 #: Query parameter name prefixes (lower-case) that only track the reader.

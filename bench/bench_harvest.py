@@ -8,6 +8,8 @@ and prints the time and links per second.
 
 Optional measurements, used to choose the URL finder (see ``archiver/harvest/text.py``):
 
+  --html MB [MB ...]       also time HTML article pages of these sizes (the newsroom fixture's body
+                           grown with linked paragraphs), main content and --all-links
   --compare-linkify        also time linkify-it-py (line by line) on the same article
   --linkify-fixtures DIR   score our finder and linkify-it-py on linkify-it's published fixtures
                            (``links.txt`` and ``not_links.txt`` from markdown-it/linkify-it
@@ -15,6 +17,7 @@ Optional measurements, used to choose the URL finder (see ``archiver/harvest/tex
 
 Example:
   python bench/bench_harvest.py
+  python bench/bench_harvest.py --html 1 5
   python bench/bench_harvest.py --compare-linkify --linkify-fixtures /tmp/linkify-fixtures
 """
 
@@ -69,6 +72,39 @@ def build_article(rnd: random.Random) -> str:
         parts.append(paragraph)
         size += len(paragraph.encode("utf-8"))
     return "".join(parts)
+
+
+def build_html_page(megabytes: float, rnd: random.Random) -> tuple[str, int]:
+    """A news page (tests/fixtures/harvest/newsroom.html) whose body is grown to ``megabytes``."""
+    fixture = Path(__file__).parent.parent / "tests" / "fixtures" / "harvest" / "newsroom.html"
+    page = fixture.read_text(encoding="utf-8")
+    marker = '<div class="article__body" itemprop="articleBody">'
+    paragraphs: list[str] = []
+    size = n = 0
+    while size < megabytes * 1e6:
+        words = " ".join(rnd.choice(WORDS) for _ in range(60))
+        paragraph = (
+            f'<p>{words} <a href="https://site{n % 500}.example.com/story/{n}?utm_source=x&amp;id={n}">source {n}</a>'
+            f" {words}.</p>\n"
+        )
+        paragraphs.append(paragraph)
+        size += len(paragraph)
+        n += 1
+    return page.replace(marker, marker + "".join(paragraphs)), n
+
+
+def bench_html(sizes: list[float]) -> None:
+    from archiver.harvest import harvest_html
+
+    for megabytes in sizes:
+        page, links = build_html_page(megabytes, random.Random(1))
+        for all_links in (False, True):
+            start = time.perf_counter()
+            found = harvest_html(page, "bench", all_links=all_links)
+            elapsed = time.perf_counter() - start
+            mode = "--all-links" if all_links else "main content"
+            print(f"html {len(page) / 1e6:.1f} MB, {links} links in the body, {mode}: "
+                  f"{len(found)} links, {elapsed:.2f} s")
 
 
 def read_fixture(path: Path) -> list[tuple[str, str]]:
@@ -127,6 +163,7 @@ def score_fixtures(directory: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--html", type=float, nargs="+", metavar="MB")
     parser.add_argument("--compare-linkify", action="store_true")
     parser.add_argument("--linkify-fixtures", type=Path)
     args = parser.parse_args()
@@ -158,6 +195,8 @@ def main() -> int:
         print(f"linkify-it-py, line by line, finding only: {time.perf_counter() - start:.2f} s, {found} links")
     if args.linkify_fixtures:
         score_fixtures(args.linkify_fixtures)
+    if args.html:
+        bench_html(args.html)
     return 0
 
 

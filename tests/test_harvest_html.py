@@ -110,3 +110,122 @@ def test_link_repeated_in_boilerplate_counts_once(news: str) -> None:
     citations = harvest_html(html, "s")
     aeroflot = [c for c in citations if "aeroflot" in c.url]
     assert [(c.line, c.anchor) for c in aeroflot] == [(48, "asked Washington to lift sanctions from Aeroflot")]
+
+
+def _urls(path: Path, **options: object) -> list[str]:
+    return [link.url for link in group_links(harvest(str(path), **options).citations)]  # type: ignore[arg-type]
+
+
+def test_wordpress_post_keeps_the_body_and_figure_caption(fixtures_dir: Path) -> None:
+    assert _urls(fixtures_dir / "harvest" / "wordpress.html") == [
+        "https://water.example.gov/reports/2024/flood-risk-update.pdf",
+        "https://water.example.gov/data/flood-zones-2024.csv",
+        "https://doi.org/10.5194/hess-27-1234-2023",
+        "https://water.example.gov/consultations/2022/gauges/",
+        "https://nrfa.example.ac.uk/data/station-info/28011",  # "Data: ..." in a <figcaption>
+        "https://www.localpaper.example.co.uk/news/2021/05/culvert-replaced-hale-street",
+        "https://planning.example.gov/applications/19-00421-FUL",
+        "https://www.bbc.example/news/uk-england-12345678",
+        "https://fieldnotes.example.org/2024/09/14/gauges-part-1/",
+    ]
+    everything = _urls(fixtures_dir / "harvest" / "wordpress.html", all_links=True)
+    # menus, share buttons, tags, post navigation, comments (spam included), widgets, footer
+    for chrome in ("https://fieldnotes.example.org/about/", "https://spam-seo.example.com/pumps?ref=blog",
+                   "https://fieldnotes.example.org/tag/flooding/", "https://riverwatch.example.net/",
+                   "https://wordpress.org/", "https://fieldnotes.example.org/2024/11/03/flood-maps-were-wrong/?share=twitter"):
+        assert chrome in everything
+
+
+def test_news_page_with_cookie_banner_tweet_and_inline_promos(fixtures_dir: Path) -> None:
+    result = harvest(str(fixtures_dir / "harvest" / "newsroom.html"))
+    urls = [link.url for link in group_links(result.citations)]
+    assert urls == [
+        "https://www.theledger.example/business/2025/05/22/port-strike-begins",
+        "https://www.dockersunion.example/news/ballot-result-june-2025",
+        "https://portauthority.example.gov/press-releases/2025-06-02-operations-resume",
+        "https://www.maersk.example/news/advisories/2025/06/02/customer-advisory",
+        "https://www.marinetraffic.example/en/ais/home/centerx:4.1/centery:51.9/zoom:10",
+        "https://www.centralbank.example/publications/2025/working-paper-17.pdf",
+        "https://twitter.com/dockersunion/status/1797312345678901234",  # embedded tweet; ref_src dropped
+        "https://www.parliament.example/debates/2025-06-02/port-dispute",
+    ]
+    assert result.skipped == ()
+    tweet = result.citations[6]
+    assert tweet.anchor == "June 2, 2025" and "Back to work Wednesday." in tweet.context
+
+
+def test_wikipedia_like_page_keeps_body_and_reference_list(fixtures_dir: Path) -> None:
+    result = harvest(str(fixtures_dir / "harvest" / "wiki.html"))
+    urls = [link.url for link in group_links(result.citations)]
+    for cited in (
+        "https://archive.example.org/details/millbrook-gazette-1894-11-20",
+        "https://books.example.com/books?id=AbCdEf123&pg=PA77",
+        "https://historicengland.example.org.uk/listing/the-list/list-entry/1012345",
+        "https://www.networkrail.example.co.uk/wp-content/uploads/2019/09/Millbrook-viaduct-examination.pdf",
+        "https://web.archive.org/web/20200101000000/https://www.networkrail.example.co.uk/wp-content/uploads/"
+        "2019/09/Millbrook-viaduct-examination.pdf",
+        "https://www.railwaybridges.example.net/millbrook",  # External links section
+        "https://en.wikipedia.org/wiki/Isambard_Kingdom_Brunel",  # a link in the body
+    ):
+        assert cited in urls
+    assert not [u for u in urls if "action=edit" in u or "Category:" in u or "Special:Random" in u
+                or "Clifton_Suspension_Bridge" in u or "wikimedia.org" in u or "Main_Page" in u]
+    by_url = {c.url: c for c in result.citations}
+    # a reference-list entry: its short sentence is widened to the whole entry
+    heritage = by_url["https://historicengland.example.org.uk/listing/the-list/list-entry/1012345"]
+    assert heritage.context == (
+        '^ Historic England. "Millbrook Viaduct (1012345)". National Heritage List for England. '
+        "Retrieved 3 March 2024."
+    )
+    # sentences end before reference markers: "opened in 1841.[1] It was listed..."
+    brunel = by_url["https://en.wikipedia.org/wiki/Isambard_Kingdom_Brunel"]
+    assert brunel.context == "It was designed by Isambard Kingdom Brunel and opened in 1841."
+
+
+def test_href_forms() -> None:
+    html = (
+        "<p>Intro paragraph with enough words here.</p>\n"
+        '<p><a name="top">no href</a> <a href="">empty</a> <a href="#s">same page</a>\n'
+        '<a href="\n  https://a.example/x?b=1&amp;c=2\n">spaced</a> <a href="HTTP://A.EXAMPLE/Up">upper</a>\n'
+        '<a href="//cdn.example/lib.js">protocol-relative</a> <a href="rel/page">relative</a></p>\n'
+        '<map name="m"><area shape="rect" coords="0,0,1,1" href="https://map.example/region" alt="North"></map>\n'
+        '<blockquote cite="https://quoted.example/speech"><p>We will return.</p></blockquote>\n'
+        '<p>He said <q cite="https://quoted.example/q">soon</q> twice.</p>\n'
+    )
+    citations = harvest_html(html, "s", base_url="http://site.example/dir/page", all_links=True)
+    assert [(c.url, c.anchor) for c in citations] == [
+        ("https://a.example/x?b=1&c=2", "spaced"),
+        ("http://a.example/Up", "upper"),
+        ("http://cdn.example/lib.js", "protocol-relative"),  # the page's scheme
+        ("http://site.example/dir/rel/page", "relative"),
+        ("https://map.example/region", "North"),
+        ("https://quoted.example/speech", None),
+        ("https://quoted.example/q", None),
+    ]
+    assert [c.line for c in citations] == [3, 5, 6, 6, 7, 8, 9]  # where each tag starts
+    assert citations[5].context == "We will return."
+    # without a document URL, a protocol-relative link is taken as https; a relative one is invalid
+    skipped: list[Skipped] = []
+    urls = [c.url for c in harvest_html(html, "s", all_links=True, skipped=skipped)]
+    assert "https://cdn.example/lib.js" in urls
+    assert [(s.raw, s.reason) for s in skipped] == [("rel/page", "invalid")]
+
+
+def test_quotation_cite_in_main_content(news: str) -> None:
+    html = Path(news).read_text(encoding="utf-8").replace(
+        "<h2 id=\"timeline\">",
+        '<blockquote cite="https://www.kremlin.example/events/president/transcripts/76543"><p>We are ready to '
+        "continue the dialogue with our American partners on all the irritants.</p></blockquote>\n<h2 id=\"timeline\">",
+    )
+    urls = [c.url for c in harvest_html(html, "s")]
+    assert "https://www.kremlin.example/events/president/transcripts/76543" in urls
+
+
+def test_link_only_block_context_is_the_previous_prose_block() -> None:
+    html = (
+        "<article><p>The agency released its full dataset on Monday. It covers ten years.</p>"
+        '<p><a href="https://data.example/set">https://data.example/set</a></p>'
+        '<p><a href="https://data.example/mirror">https://data.example/mirror</a></p></article>'
+    )
+    citations = harvest_html(html, "s", all_links=True)
+    assert [c.context for c in citations] == ["It covers ten years."] * 2

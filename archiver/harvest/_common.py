@@ -40,10 +40,11 @@ _TOKEN = re.compile(r"\S+")
 # not followed by a lower-case letter or a digit ("U.S. officials", "Feb. 27" do not end one).
 _LOWER = "a-z\u00df-\u00f6\u00f8-\u00ff\u0430-\u045f\\d"
 _CLOSERS = "\"'\u201d\u2019\u00bb)\\]"
-_SENTENCE_END = re.compile(rf"[.!?\u2026][{_CLOSERS}]*\s++(?![{_LOWER}])")
+# Reference markers may follow the full stop: "opened in 1841.[1][a] It was".
+_SENTENCE_END = re.compile(rf"[.!?\u2026][{_CLOSERS}]*(?:\[[^\[\]\s]{{1,6}}\])*\s++(?![{_LOWER}])")
 # The same on reversed text (to find the nearest end before a position): the look-behind is the
 # character that follows the white space in the original.
-_SENTENCE_END_REVERSED = re.compile(rf"(?<![{_LOWER}\s])\s+[{_CLOSERS}]*[.!?\u2026]")
+_SENTENCE_END_REVERSED = re.compile(rf"(?<![{_LOWER}\s])\s+(?:\][^\[\]\s]{{1,6}}\[)*[{_CLOSERS}]*[.!?\u2026]")
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n\s*")
 
 
@@ -59,20 +60,23 @@ def collapse(text: str) -> str:
     return " ".join(text.split())  # six times faster than re.sub(r"\s+", " ", text)
 
 
-def bound_context(context: str, raw: str, limit: int = CONTEXT_LIMIT) -> str:
-    """Cut ``context`` to about ``limit`` characters, keeping ``raw`` (the link) inside the window.
+def bound_context(context: str, raw: str, limit: int = CONTEXT_LIMIT, *, keep: str = "link") -> str:
+    """Cut ``context`` to about ``limit`` characters, at word boundaries, marking cuts with ``…``.
 
-    An empty ``raw`` keeps the end of ``context`` (a hint sentence: its end is nearest the link).
+    ``keep="link"`` keeps a window around ``raw`` (the link's text; the start when it is not
+    found), ``keep="start"`` the beginning, ``keep="end"`` the end (a hint sentence: its end is
+    nearest the link).
     """
     if len(context) <= limit:
         return context
-    if not raw:
+    if keep == "end":
         cut = context[-limit:]
         space = cut.find(" ")
         return "\u2026" + (cut[space + 1 :] if 0 <= space < limit // 3 else cut).strip()
-    at = context.find(raw)
+    at = context.find(raw) if raw and keep == "link" else -1
     if at < 0 or len(raw) >= limit:
-        return context[:limit].rstrip() + "\u2026"
+        space = context.rfind(" ", limit * 2 // 3, limit)
+        return context[: space if space > 0 else limit].rstrip() + "\u2026"
     spare = limit - len(raw)
     lo = max(0, at - spare // 2)
     hi = min(len(context), lo + limit)
@@ -102,7 +106,7 @@ def sentence_around(
     s = start - match.start() + 1 if match else window_lo
     match = _SENTENCE_END.search(text, end, min(hi, end + 2 * CONTEXT_LIMIT))
     e = match.start() + 1 if match else min(hi, end + 2 * CONTEXT_LIMIT)
-    return bound_context(collapse(text[s:e]), collapse(text[start:end]) if keep == "link" else "")
+    return bound_context(collapse(text[s:e]), collapse(text[start:end]), keep=keep)
 
 
 def _is_url_token(token: str) -> bool:
