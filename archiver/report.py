@@ -88,12 +88,17 @@ ACTION_TEXT: dict[Action, str] = {
 _BROKEN = {LinkStatus.DEAD, LinkStatus.SOFT404, LinkStatus.DRIFTED, LinkStatus.BLOCKED, LinkStatus.ERROR}
 
 
+def _is_web_url(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
 def decide(citation: CitationCheck) -> tuple[Action, str | None]:
     """The action for one citation and, for ``replace``, the new URL (see module doc)."""
     status = citation.status
     if status is LinkStatus.MOVED and citation.check and citation.check.final_url:
-        if citation.check.final_url != citation.url:
-            return Action.REPLACE, citation.check.final_url
+        new = citation.check.final_url
+        if new != citation.url and _is_web_url(new):  # never recommend a javascript:/data: "URL"
+            return Action.REPLACE, new
     if status in _BROKEN or status is LinkStatus.MOVED:
         return (Action.USE_ARCHIVE if citation.archived else Action.LOST), None
     return (Action.OK if citation.archived else Action.ARCHIVE), None
@@ -235,10 +240,14 @@ def _not_archived(c: CitationCheck) -> str:
     return "not archived (never captured)"
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|<>[]`"})
+
+
 def _md(text: object) -> str:
-    """A Markdown table cell: one line, pipes and backslashes escaped."""
+    """Text for a Markdown table cell or line: one line; ``\\ | < > [ ] ` `` backslash-escaped, so
+    archived text (a page title...) never becomes raw HTML, a link or a code span in a renderer."""
     value = " ".join(str(text if text is not None else "").split())
-    return value.replace("\\", "\\\\").replace("|", "\\|")
+    return value.translate(_MD_SPECIAL)
 
 
 def _quote_where(q: QuoteCheck) -> str:
@@ -254,13 +263,15 @@ def render_markdown(report: Report) -> str:
     """A Markdown document: summary, citations table, quotations table, citations lacking a public copy."""
     s = report.summary()
     out = [
-        f"# Citation report: {report.source}",
+        f"# Citation report: {_md(report.source)}",
         "",
         f"Generated {_when(report.generated_at)}. {s['citations']} citations of {s['links']} links;"
         f" {s['archived']} archived; {s['needs_action']} need action.",
         "",
     ]
-    out += [f"> {note}" for note in report.notes]
+    out += [f"> {_md(note)}" for note in report.notes]
+    if report.notes:
+        out.append("")
     out += [
         "## Citations",
         "",
@@ -295,7 +306,7 @@ def render_markdown(report: Report) -> str:
     if missing:
         out.append(f"{len(missing)} of {s['links']} links have no public archived copy yet (only the local one):")
         out.append("")
-        out += [f"- {url}" for url in missing]
+        out += [f"- {_md(url)}" for url in missing]
     else:
         out.append("Every citation has a public archived copy.")
     return "\n".join(out) + "\n"
@@ -319,8 +330,8 @@ def _e(value: object) -> str:
 def robust_link(entry: ReportEntry) -> str:
     """The citation as a Robust Link anchor: ``data-versionurl``/``-versiondate`` only for a public copy."""
     c = entry.citation
-    attrs = [("href", c.url), ("data-originalurl", c.url)]
-    if c.public_url:
+    attrs = [("href", c.url), ("data-originalurl", c.url)] if _is_web_url(c.url) else [("data-originalurl", c.url)]
+    if c.public_url and _is_web_url(c.public_url):
         attrs.append(("data-versionurl", c.public_url))
         if c.public_date:
             attrs.append(("data-versiondate", c.public_date.strftime("%Y-%m-%d")))
@@ -337,6 +348,7 @@ def render_html(report: Report) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
         '<meta name="referrer" content="no-referrer">',
+        '<meta http-equiv="x-dns-prefetch-control" content="off">',
         f"<title>Citation report: {_e(report.source)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>Citation report: {_e(report.source)}</h1>",
@@ -367,8 +379,10 @@ def render_html(report: Report) -> str:
             archived = _e(_not_archived(c))
         check = _e(c.status) + (f"<br>{_e(_when(c.check.checked_at))}" if c.check else "")
         action = _e(ACTION_TEXT[e.action])
-        if e.replacement:
+        if e.replacement and _is_web_url(e.replacement):
             action += f': <a href="{_e(e.replacement)}">{_e(e.replacement)}</a>'
+        elif e.replacement:
+            action += f": <code>{_e(e.replacement)}</code>"
         parts.append(
             f'<tr id="citation-{e.number}"><td>{e.number}</td><td>{c.citation.line}</td><td>{cell}</td>'
             f'<td>{archived}</td><td>{check}</td><td class="action-{e.action}">{action}</td></tr>'

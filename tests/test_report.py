@@ -157,6 +157,50 @@ def test_html_escapes_archived_content(db_path: Path, no_network: None) -> None:
     assert '<script>alert("title")</script>' in soup.get_text()
 
 
+HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))|'
+
+
+def test_hostile_titles_urls_and_redirects_stay_inert(db_path: Path, no_network: None) -> None:
+    """A page title, final URL or redirect target made to break out of the report is only text."""
+    from verify_archive import add_check
+
+    from archiver.types import Body, Extracted, FetchResult
+
+    build_archive(db_path, locator=URL_SOURCE)
+    with Store.open(db_path) as store:
+        url = "https://news.example/tass"
+        store.add_snapshot(
+            FetchResult(url=url, final_url="https://news.example/x?q=" + HOSTILE, status=200,
+                        content_type="text/html", body=Body.from_bytes(b"<p>x</p>"), encoding="utf-8",
+                        attempts=1, fetched_at=NOW),
+            Extracted(title=HOSTILE, text="A body with " + HOSTILE),
+        )
+        add_check(store, url, "moved", "javascript:alert(4)", at=NOW)
+        report = build_report(store, URL_SOURCE, now=NOW)
+    page = render(report, "html")
+    soup = BeautifulSoup(page, "html.parser")
+    assert not soup.find_all(["script", "img", "iframe", "object", "embed", "base", "form"])
+    assert not [a for tag in soup.find_all(True) for a in tag.attrs if a.lower().startswith("on")]
+    hrefs = [a["href"] for a in soup.find_all("a", href=True)]
+    assert hrefs and all(h.startswith(("https://", "http://", "#")) for h in hrefs), hrefs
+    assert HOSTILE in soup.get_text()  # shown, as text
+    csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    assert csp is not None and "default-src 'none'" in csp["content"]
+    assert soup.find("meta", attrs={"http-equiv": "x-dns-prefetch-control", "content": "off"})
+    # Markdown: rendered (raw HTML allowed, as CommonMark does), the title is still only text
+    from markdown_it import MarkdownIt
+
+    md = render(report, "md")
+    rendered = BeautifulSoup(MarkdownIt("commonmark").enable("table").render(md), "html.parser")
+    assert not rendered.find_all(["script", "img"])
+    assert not [a for a in rendered.find_all("a", href=True) if not a["href"].startswith("http")]
+    assert HOSTILE in rendered.get_text()
+    citations = md.split("## Citations\n")[1].split("## Quotations")[0]
+    (row,) = [line for line in citations.splitlines() if "news.example/tass" in line]
+    assert row.replace("\\|", "").count("|") == 8
+    assert len(rendered.find("table").find_all("tr")[2].find_all("td")) == 7  # the tass row: 7 cells
+
+
 def test_unknown_format_is_an_error(report: Report) -> None:
     assert set(FORMATS) == {"md", "html", "json", "csv"}
     with pytest.raises(ArchiverError, match="unknown report format"):
