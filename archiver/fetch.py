@@ -66,6 +66,7 @@ from archiver.net import (
     Resolver,
     SafeAdapter,
     blocked_reason,
+    connect_host,
     make_session,
     redact,
     safe_adapter,
@@ -454,7 +455,11 @@ class _Fetcher:
             if parts.scheme.lower() not in ("http", "https") or not host:
                 return fail(ErrorKind.HTTP_ERROR, f"http_error: redirect to unsupported URL {redact(current)}")
             try:
-                addresses = self.resolver(host, port)
+                dns_host = connect_host(host)  # the name urllib3 will connect to
+            except ValueError:
+                return fail(ErrorKind.DNS, f"dns: invalid host name {host}")
+            try:
+                addresses = self.resolver(dns_host, port)
             except ResolveError as exc:
                 why = "temporary resolver failure for" if exc.temporary else "could not resolve host"
                 return fail(ErrorKind.DNS, f"dns: {why} {host}", temporary=exc.temporary)
@@ -468,7 +473,7 @@ class _Fetcher:
                         )
             adapter = safe_adapter(session, current)
             if adapter is not None:
-                adapter.pin(host, port, addresses)
+                adapter.pin(dns_host, port, addresses)
             if cfg.respect_robots and not self._robots_allow(current, session, deadline):
                 return fail(ErrorKind.ROBOTS, f"robots: robots.txt of {host} disallows {redact(current)}")
             remaining = deadline - self.clock()

@@ -93,6 +93,30 @@ class StaticResolver:
         return list(entry)
 
 
+def connect_host(host: str) -> str:
+    """``host`` as connections name it: non-ASCII names IDNA-encoded (UTS 46, as requests does).
+
+    Resolve and pin this form, not the Unicode one: urllib3 connects to the encoded name,
+    and IDNA 2003 (``getaddrinfo``) and IDNA 2008 can even disagree (``faß.de``).
+    Raises ``ValueError`` for a name that has no IDNA form.
+    """
+    if host.isascii():
+        return host
+    import idna
+
+    return idna.encode(host, uts46=True).decode("ascii")
+
+
+def _pin_key(host: str) -> str:
+    """The key pins are stored under: the same for every spelling urllib3 or the fetcher uses
+    (brackets, trailing dot and case dropped, IDNA-encoded)."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        return connect_host(host)
+    except ValueError:
+        return host
+
+
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
@@ -212,10 +236,10 @@ class SafeAdapter(HTTPAdapter):
                 pass
 
     def pin(self, host: str, port: int, addresses: list[str]) -> None:
-        self._pins[(host.lower().strip("[]"), port)] = list(addresses)
+        self._pins[(_pin_key(host), port)] = list(addresses)
 
     def addresses_for(self, host: str, port: int) -> list[str]:
-        pinned = self._pins.get((host.lower().strip("[]"), port))
+        pinned = self._pins.get((_pin_key(host), port))
         return pinned if pinned is not None else self.resolver(host, port)
 
     def init_poolmanager(self, *args: object, **kwargs: object) -> None:

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3 import connection as u3connection
 
+import archiver.fetch as fetch_mod
 from archiver.cli import main
 from archiver.config import FetchConfig
 from archiver.fetch import fetch_many, fetch_one
@@ -397,3 +398,42 @@ def test_terminal_escapes_from_the_server_never_reach_the_terminal(raw_server: C
         out = CliRunner().invoke(main, args)
         assert out.exit_code == 1
         assert not {"\x1b", "\x07", "\x9b"} & set(out.output)
+
+
+@pytest.fixture
+def only_127_0_0_1_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """127.0.0.1 (the fake web) passes the address check; any other address is "private"."""
+    monkeypatch.setattr(fetch_mod, "blocked_reason", lambda a: None if a == "127.0.0.1" else "private")
+
+
+def test_an_internationalized_host_connects_only_to_the_checked_addresses(
+    fakeweb: FakeWeb, only_127_0_0_1_is_public: None
+) -> None:
+    # The fetcher checked the addresses of "bücher.example" but urllib3 connects to its IDNA
+    # form "xn--bcher-kva.example": the pin was missed and the connection re-resolved the
+    # name, unchecked (DNS rebinding, or simply another name for IDNA 2003/2008 differences).
+    fakeweb.add("/a", "internal page")
+    resolver = StaticResolver({"bücher.example": ["127.0.0.1"], "xn--bcher-kva.example": ["127.0.0.2"]})
+    result = fetch_one(f"http://bücher.example:{fakeweb.port()}/a", config=FetchConfig(retries=0), resolver=resolver)
+    assert result.error is ErrorKind.BLOCKED_PRIVATE and "127.0.0.2" in result.message
+    assert resolver.calls == ["xn--bcher-kva.example"]  # one lookup, the checked one
+
+
+def test_a_trailing_dot_host_connects_to_the_checked_addresses(
+    fakeweb: FakeWeb, only_127_0_0_1_is_public: None
+) -> None:
+    # urllib3 connects to "rebind.example" (trailing dot stripped) while the pin was made for
+    # "rebind.example.": a second, unchecked lookup would let a rebinding DNS answer differently.
+    fakeweb.add("/a", "<p>checked</p>")
+    resolver = StaticResolver({"rebind.example.": ["127.0.0.1"], "rebind.example": ["127.0.0.2"]})
+    result = fetch_one(f"http://rebind.example.:{fakeweb.port()}/a", config=FetchConfig(retries=0), resolver=resolver)
+    assert result.ok and result.body.read() == b"<p>checked</p>"
+    assert resolver.calls == ["rebind.example."]
+
+
+def test_an_internationalized_host_is_fetched(fakeweb: FakeWeb) -> None:
+    fakeweb.add("/a", "<p>IDN</p>")
+    resolver = StaticResolver({"xn--bcher-kva.example": ["127.0.0.1"]})
+    result = fetch_one(f"http://bücher.example:{fakeweb.port()}/a", config=cfg(), resolver=resolver)
+    assert result.ok and result.body.read() == b"<p>IDN</p>"
+    assert fakeweb.last("/a").headers["host"] == f"xn--bcher-kva.example:{fakeweb.port()}"
