@@ -15,7 +15,9 @@ Contract:
   links still lead to the live page when clicked), ``<meta http-equiv=refresh>``, resource
   hints (``preconnect``, ``dns-prefetch``, ``prefetch``...) and ``ping`` attributes are
   removed, and a Content-Security-Policy ``<meta>`` (:data:`OFFLINE_CSP`) is inserted first
-  in ``<head>``, which blocks every outside request (images, styles, fonts, frames, media).
+  in ``<head>``, which blocks every outside request (images, styles, fonts, frames, media),
+  with DNS prefetching of link hosts turned off. An SVG snapshot is shown inside ``<img>``
+  (where it can neither run scripts nor fetch) in such a page.
   With ``live_resources`` the outside resources are allowed (:data:`LIVE_CSP` still forbids
   scripts, plugins and form submission). The copy is UTF-8 and says so.
 * :func:`diff_snapshots` compares extracted texts line by line (``difflib.unified_diff``)
@@ -52,6 +54,8 @@ LIVE_CSP = "script-src 'none'; object-src 'none'; form-action 'none'; base-uri '
 _HINT_RELS = {"dns-prefetch", "preconnect", "prefetch", "preload", "prerender", "modulepreload", "manifest"}
 _ICON_RELS = {"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon"}
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
+#: Image types that are documents able to run scripts and fetch resources when opened directly.
+_ACTIVE_IMAGE_TYPES = {"image/svg+xml"}
 
 
 # ---------------------------------------------------------------------------
@@ -227,7 +231,7 @@ def offline_html(html: str, base_url: str, *, live_resources: bool = False, bann
         el.drop_tag()
     for el in list(doc.iter("meta")):
         equiv = (el.get("http-equiv") or "").lower()
-        if el.get("charset") is not None or equiv in {"refresh", "content-type"}:
+        if el.get("charset") is not None or equiv in {"refresh", "content-type", "x-dns-prefetch-control"}:
             el.drop_tree()
     for el in list(doc.iter("link")):
         rels = set((el.get("rel") or "").lower().split())
@@ -235,6 +239,14 @@ def offline_html(html: str, base_url: str, *, live_resources: bool = False, bann
             el.drop_tree()
     for el in doc.xpath("//*[@ping]"):
         del el.attrib["ping"]
+    _secure_head(doc, live_resources=live_resources, banner=banner)
+    return lxml.html.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
+
+
+def _secure_head(doc: Any, *, live_resources: bool, banner: str | None) -> None:
+    """Insert the CSP, charset, referrer and DNS-prefetch ``<meta>`` first in ``doc``'s head."""
+    from lxml import etree
+
     head = doc.find("head")
     if head is None:
         head = etree.Element("head")
@@ -243,6 +255,8 @@ def offline_html(html: str, base_url: str, *, live_resources: bool = False, bann
         ("http-equiv", "Content-Security-Policy", LIVE_CSP if live_resources else OFFLINE_CSP),
         ("charset", "utf-8", None),
         ("name", "referrer", "no-referrer"),
+        # browsers may resolve the host names of links in advance: a lookup is a request too
+        ("http-equiv", "x-dns-prefetch-control", "off"),
     ]
     for k, (attr, value, content) in enumerate(metas):
         meta = etree.Element("meta")
@@ -251,7 +265,24 @@ def offline_html(html: str, base_url: str, *, live_resources: bool = False, bann
             meta.set("content", content)
         head.insert(k, meta)
     if banner:
-        head.insert(len(metas), etree.Comment(" " + banner.replace("--", "- -") + " "))
+        inert = banner.replace("<", "%3C").replace(">", "%3E").replace("--", "- -")
+        head.insert(len(metas), etree.Comment(" " + inert + " "))
+
+
+def svg_page(svg: bytes, *, banner: str | None = None) -> str:
+    """An HTML page showing ``svg`` as an ``<img>`` (data: URI of its exact bytes), with the offline CSP.
+
+    Inside ``<img>`` an SVG can neither run scripts nor fetch anything; opened directly, it could.
+    """
+    import base64
+
+    import lxml.html
+
+    doc = lxml.html.document_fromstring("<html><head></head><body></body></html>")
+    img = lxml.html.Element("img", alt="archived image")
+    img.set("src", "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"))
+    doc.find("body").append(img)
+    _secure_head(doc, live_resources=False, banner=banner)
     return lxml.html.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
 
 
@@ -273,17 +304,23 @@ def write_offline_copy(
 ) -> OfflineCopy:
     """Write ``snap``'s body to ``path`` (default: a new temporary file) for reading offline.
 
-    HTML is rewritten by :func:`offline_html`; other types (PDF, plain text...) are written
-    byte for byte under a matching extension.
+    HTML is rewritten by :func:`offline_html`; an SVG (a document that can run scripts) is
+    shown as an ``<img>`` of its exact bytes in such a page; other types (PDF, plain
+    text...) are written byte for byte under a matching extension.
     """
-    sanitized = (snap.content_type or "") in _HTML_TYPES
-    if sanitized:
-        banner = f"archived copy of {snap.final_url or snap.url}, captured {snap.captured_at.isoformat()}, " \
-                 f"snapshot {snap.id}"
+    content_type = (snap.content_type or "").lower()
+    sanitized = content_type in _HTML_TYPES or content_type in _ACTIVE_IMAGE_TYPES
+    banner = f"archived copy of {snap.final_url or snap.url}, captured {snap.captured_at.isoformat()}, " \
+             f"snapshot {snap.id}"
+    if content_type in _HTML_TYPES:
         html = offline_html(
             decoded_body(store, snap), snap.final_url or snap.url, live_resources=live_resources, banner=banner
         )
         data, suffix = html.encode("utf-8"), ".html"
+    elif content_type in _ACTIVE_IMAGE_TYPES:
+        # An SVG opened as a document runs its scripts and loads what it links to; inside an
+        # <img> it can do neither, so it is shown as an image in a page with the same CSP.
+        data, suffix = svg_page(raw_body(store, snap), banner=banner).encode("utf-8"), ".html"
     else:
         data = raw_body(store, snap)
         suffix = mimetypes.guess_extension(snap.content_type or "") or ".bin"

@@ -238,3 +238,60 @@ def test_diff_same_snapshot_and_wrong_ids(store: Store, archive: Archive) -> Non
     with pytest.raises(NotFoundError) as info:
         diff_snapshots(store, archive.urls["gone"])
     assert "failed capture" in str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# Hostile snapshots
+
+
+def _stored(tmp_path: Path, body: bytes, content_type: str, final_url: str, title: str | None = None,
+            text: str | None = None) -> tuple[Store, object]:
+    from archiver.types import Body, Extracted, FetchResult
+
+    store = Store.open(tmp_path / "hostile.db")
+    sid = store.add_snapshot(
+        FetchResult(url="https://evil.example/page", final_url=final_url, status=200, content_type=content_type,
+                    body=Body.from_bytes(body), encoding="utf-8", attempts=1),
+        Extracted(title=title, text=text),
+    )
+    return store, store.snapshot(sid)
+
+
+def test_offline_copy_of_a_hostile_page(tmp_path: Path, no_network: None) -> None:
+    page = (
+        b'<html><head><meta http-equiv="x-dns-prefetch-control" content="on"><title>"><script>alert(1)</script>'
+        b'</title></head><body><svg><script>alert(2)</script></svg><a href=" jAvAsCrIpT:alert(3)">x</a>'
+        b'<!--><script>alert(4)</script>--><a href="https://other.example/">o</a></body></html>'
+    )
+    store, snap = _stored(tmp_path, page, "text/html", 'https://evil.example/x?"><script>alert(5)</script>-->')
+    with store:
+        copy = write_offline_copy(store, snap)  # type: ignore[arg-type]
+    html = copy.path.read_text(encoding="utf-8")
+    copy.path.unlink()
+    doc = _parse(html)
+    assert doc.xpath("//script") == [] and "<script" not in html.lower()
+    assert "javascript:" not in html.lower()
+    head = doc.find("head")
+    assert head[0].get("http-equiv") == "Content-Security-Policy" and head[0].get("content") == OFFLINE_CSP
+    prefetch = doc.xpath("//meta[@http-equiv='x-dns-prefetch-control']")
+    assert [m.get("content") for m in prefetch] == ["off"]  # links are not even resolved in advance
+
+
+def test_offline_copy_of_an_svg_cannot_run_or_fetch(tmp_path: Path, no_network: None) -> None:
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
+           b'<image href="https://tracker.example/t.png"/></svg>')
+    store, snap = _stored(tmp_path, svg, "image/svg+xml", "https://evil.example/pic.svg")
+    with store:
+        copy = write_offline_copy(store, snap)  # type: ignore[arg-type]
+    data = copy.path.read_bytes()
+    copy.path.unlink()
+    # an SVG opened as a document runs its scripts and loads its resources: it is shown as an image
+    assert copy.path.suffix == ".html" and copy.sanitized
+    doc = _parse(data.decode("utf-8"))
+    assert doc.find("head")[0].get("content") == OFFLINE_CSP
+    assert b"<script" not in data and b"tracker.example" not in data
+    (img,) = doc.xpath("//img")
+    assert img.get("src").startswith("data:image/svg+xml;base64,")
+    import base64
+
+    assert base64.b64decode(img.get("src").split(",", 1)[1]) == svg  # the exact bytes, inert in an <img>
