@@ -630,7 +630,14 @@ class _Fetcher:
                 return False
             if not 200 <= response.status_code < 300:
                 return None  # 3xx (not followed), 4xx: no rules
-            data = response.raw.read(ROBOTS_MAX_BYTES, decode_content=True)
+            data = b""
+            while len(data) < ROBOTS_MAX_BYTES:  # chunk by chunk: a dripping robots.txt meets the deadline
+                if self.clock() > deadline:
+                    return None
+                chunk = response.raw.read1(ROBOTS_MAX_BYTES - len(data), decode_content=True)
+                if not chunk:
+                    break
+                data += chunk
         except (u3exc.HTTPError, OSError):
             return None
         finally:

@@ -437,3 +437,30 @@ def test_an_internationalized_host_is_fetched(fakeweb: FakeWeb) -> None:
     result = fetch_one(f"http://bücher.example:{fakeweb.port()}/a", config=cfg(), resolver=resolver)
     assert result.ok and result.body.read() == b"<p>IDN</p>"
     assert fakeweb.last("/a").headers["host"] == f"xn--bcher-kva.example:{fakeweb.port()}"
+
+
+class SteppingClock:
+    """A clock that moves one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_a_dripping_robots_txt_cannot_hold_a_worker_past_the_deadline(fakeweb: FakeWeb) -> None:
+    sent: list[int] = []
+
+    def drip() -> Iterator[bytes]:
+        for i in range(3000):
+            sent.append(i)
+            yield b"#"
+
+    fakeweb.route("/robots.txt", lambda req, n: Reply(chunks=drip(), length=3000, interval=0.001,
+                                                      content_type="text/plain"))
+    url = fakeweb.add("/page", "<p>x</p>")
+    result = fetch_one(url, config=cfg(respect_robots=True, deadline=30, retries=0), clock=SteppingClock())
+    assert result.error is ErrorKind.TIMEOUT
+    assert len(sent) < 1000  # robots.txt reading stopped at the deadline, not at its end
