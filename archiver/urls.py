@@ -2,10 +2,19 @@
 
 Contract of :func:`canonicalize` (pure, idempotent: ``canonicalize(canonicalize(u)) == canonicalize(u)``):
 
-* only ``http`` and ``https`` URLs are accepted; anything else raises :class:`InvalidURLError`,
-  as do URLs with no host, a bad port, or spaces/illegal characters in the host;
-* scheme and host are lower-cased, IDN hosts become punycode, a trailing dot on the host is
-  dropped, the default port (80/443) is removed, an empty path becomes ``/``;
+* only ``http`` and ``https`` URLs are accepted; anything else raises :class:`InvalidURLError`
+  (and nothing else is ever raised), as do URLs with no host, a bad port (not 0-65535 digits),
+  spaces/illegal characters in the host, or an IPv6 zone id;
+* as browsers do (WHATWG URL): leading/trailing control characters and spaces are stripped, tabs
+  and newlines inside dropped, ``\\`` before the query read as ``/``; the host is
+  percent-decoded (``ex%61mple.com``) before IDNA;
+* scheme and host are lower-cased, IDN hosts become punycode (full-width forms and ``。`` are
+  mapped, UTS #46), IPv6 addresses are compressed and lower-cased, a trailing dot on the host is
+  dropped, the default port (80/443) and an empty port (``host:``) are removed, leading zeros of a
+  port too, an empty path becomes ``/``;
+* ``user:password@`` is kept (the fetcher redacts it when printing), with its escapes normalised
+  and ``@ / ; : = [ ] \\ ^ |`` inside either part percent-encoded; an empty password or
+  userinfo is dropped (``http://:@host`` is ``http://host``);
 * dot segments (``.``/``..``) are resolved (RFC 3986 5.2.4); empty segments are kept;
 * percent-encoding is normalised: hex digits upper-cased, escapes of *unreserved* characters
   (``A-Z a-z 0-9 - . _ ~``) decoded; characters that may not appear in a URL (non-ASCII,
@@ -15,7 +24,8 @@ Contract of :func:`canonicalize` (pure, idempotent: ``canonicalize(canonicalize(
 
 It never changes: the case of the path, the order of the remaining query parameters, a
 trailing or doubled slash, ``+`` versus ``%20``, an encoded reserved character (``%2F`` stays
-``%2F``), a blank parameter (``?a=&b``); it never merges ``http`` with ``https`` or ``www.``
+``%2F``), a blank parameter (``?a=&b``), ``;params`` in the path, an escape that is already
+UTF-8 (never double-encoded); it never merges ``http`` with ``https`` or ``www.``
 with the bare host. Merging two different resources loses a citation; a duplicate only
 costs a fetch, so every doubtful case keeps URLs apart.
 
@@ -33,7 +43,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import idna
 
@@ -100,6 +110,11 @@ _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # scheme ":" ["//" authority] path ["?" query] ["#" fragment]  (RFC 3986 appendix B, scheme required)
 _ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(//)?([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?\Z", re.DOTALL)
 _STRIP_INSIDE = re.compile(r"[\t\n\r]")
+# WHATWG URL: leading and trailing C0 controls and spaces are stripped (str.strip() keeps NUL...).
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+# In user and password, these are percent-encoded too (WHATWG userinfo percent-encode set):
+# the result then re-parses with any URL parser (urllib rejects a "[" in the netloc).
+_USERINFO_QUOTE = re.compile(r"[@/;:=\[\\\]^|]")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Anything outside unreserved + reserved + '%' must be percent-encoded (as UTF-8).
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
@@ -200,11 +215,18 @@ def resolve(raw: str, base: str | None) -> str:
 
 
 def _canonical_host(host: str, raw: str) -> str:
+    if "%" in host:  # WHATWG: the host is percent-decoded (as UTF-8) before IDNA: ex%61mple.com
+        try:
+            host = unquote(host, errors="strict")
+        except UnicodeDecodeError as exc:
+            raise InvalidURLError(f"bad host {host!r}", raw) from exc
     if not host:
         raise InvalidURLError("no host", raw)
     if host.startswith("["):
         if not host.endswith("]"):
             raise InvalidURLError("bad IPv6 address", raw)
+        if "%" in host:  # a zone id ("fe80::1%25eth0") names an interface of this machine only
+            raise InvalidURLError("bad IPv6 address (zone id)", raw)
         try:
             return "[" + ipaddress.IPv6Address(host[1:-1]).compressed + "]"
         except ValueError as exc:
@@ -229,6 +251,24 @@ def _canonical_host(host: str, raw: str) -> str:
     return encoded
 
 
+def _quote_userinfo_char(match: re.Match[str]) -> str:
+    return f"%{ord(match.group(0)):02X}"
+
+
+def _canonical_userinfo(userinfo: str) -> str:
+    """``user[:password]`` kept as written, escapes normalised, delimiters inside each part encoded.
+
+    As in WHATWG URL serialisation, an empty password drops its ``:`` and an empty userinfo
+    (``http://@host``, ``http://:@host``) is dropped.
+    """
+    if not userinfo:
+        return ""
+    user, _, password = userinfo.partition(":")
+    user = _USERINFO_QUOTE.sub(_quote_userinfo_char, _normalize_escapes(user))
+    password = _USERINFO_QUOTE.sub(_quote_userinfo_char, _normalize_escapes(password))
+    return user + (":" + password if password else "")
+
+
 def _split_netloc(netloc: str, raw: str) -> tuple[str, str, str]:
     """Split ``userinfo@host:port`` into its three parts (``userinfo``/``port`` may be empty)."""
     userinfo, _, hostport = netloc.rpartition("@")
@@ -251,9 +291,13 @@ def canonicalize(raw: str, base: str | None = None) -> str:
     Pure and idempotent; the rules are in the module docstring.
     Raises :class:`InvalidURLError` for a non-http(s) scheme, a missing host, a bad port or host.
     """
-    text = _STRIP_INSIDE.sub("", raw.strip())
+    text = _STRIP_INSIDE.sub("", raw.strip().strip(_C0_AND_SPACE))
     if base is not None:
-        text = resolve(text, _STRIP_INSIDE.sub("", base.strip()))
+        text = resolve(text, _STRIP_INSIDE.sub("", base.strip().strip(_C0_AND_SPACE)))
+    if "\\" in text and (scheme_of(text) or "") in _HTTP_SCHEMES:
+        # Browsers read "\\" as "/" before the query in http(s) URLs: http:\\host\path is http://host/path.
+        cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))
+        text = text[:cut].replace("\\", "/") + text[cut:]
     return _canonicalize(text)
 
 
@@ -276,7 +320,7 @@ def _canonicalize(text: str) -> str:
     try:
         path = _remove_dot_segments(_normalize_escapes(match.group(4)) or "/")
         query = _normalize_escapes(match.group(5) or "")
-        userinfo = _normalize_escapes(userinfo)
+        userinfo = _canonical_userinfo(userinfo)
     except UnicodeEncodeError as exc:  # lone surrogates cannot be encoded as UTF-8
         raise InvalidURLError("characters that cannot be encoded", text) from exc
     if query:

@@ -195,3 +195,144 @@ def test_canonicalize_never_crashes_on_garbage(text: str) -> None:
         return
     assert canonicalize(once) == once
     assert once.startswith("http://example.com/")
+
+
+# -- edge cases, from browsers' URL parsing (WHATWG) and published normalizer test suites ----------
+# url-normalize: niksite/url-normalize tests/test_url_normalize.py, test_normalize_path.py (MIT);
+# w3lib: scrapy/w3lib tests/test_url.py canonicalize_url cases (BSD). Only the cases that agree with
+# our rules: both sort query parameters in other cases, url-normalize collapses "//" and turns
+# "#!" into "?_escaped_fragment_=".
+EDGE_MERGED = [
+    ("http://example.com:/x", "http://example.com/x"),  # empty port
+    ("http://example.com:081/", "http://example.com:81/"),
+    ("http://127.0.0.1:80/", "http://127.0.0.1/"),
+    ("http://www.foo.com.:81/foo", "http://www.foo.com:81/foo"),
+    ("http://ex%61mple.com/", "http://example.com/"),  # percent-encoded unreserved in the host
+    ("http://%E4%BE%8B.com/", "http://xn--fsq.com/"),
+    ("http://\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25\u3002com/", "http://example.com/"),  # full-width, 。
+    ("http://[::FFFF:192.0.2.1]/", "http://[::ffff:c000:201]/"),
+    ("http://[2001:0DB8:0000:0000:0000:0000:0000:0001]:8080/", "http://[2001:db8::1]:8080/"),
+    ("http://@example.com/", "http://example.com/"),
+    ("http://:@example.com/", "http://example.com/"),
+    ("http://USER:pass@www.Example.COM/foo/bar", "http://USER:pass@www.example.com/foo/bar"),
+    ("http://User:Pa%7eSS@Example.com/", "http://User:Pa~SS@example.com/"),
+    ("http://u:p:w@a.example/", "http://u:p%3Aw@a.example/"),
+    ("http://www.foo.com/%7ebar", "http://www.foo.com/~bar"),
+    ("http://example.com/?q=%5c", "http://example.com/?q=%5C"),
+    ("https://example.com/a?b=%7e%41&c=%2b", "https://example.com/a?b=~A&c=%2B"),
+    ("http://www.example.com/caf%e9-con-leche.htm", "http://www.example.com/caf%E9-con-leche.htm"),  # latin-1 kept
+    ("http://www.example.com/a%a3do?q=r%c3%a9sum%c3%a9", "http://www.example.com/a%A3do?q=r%C3%A9sum%C3%A9"),
+    ("http://www.example.com/r\u00e9sum\u00e9?q=r\u00e9sum\u00e9", "http://www.example.com/r%C3%A9sum%C3%A9?q=r%C3%A9sum%C3%A9"),
+    ("https://example.com/a?q=\u20ac&country=\u0420\u043e\u0441\u0441\u0438\u044f",
+     "https://example.com/a?q=%E2%82%AC&country=%D0%A0%D0%BE%D1%81%D1%81%D0%B8%D1%8F"),
+    ("https://\u043f\u0440\u0438\u043c\u0435\u0440.\u0438\u0441\u043f\u044b\u0442\u0430\u043d\u0438\u0435/"
+     "\u0421\u043b\u0443\u0436\u0435\u0431\u043d\u0430\u044f:Search/Test",
+     "https://xn--e1afmkfd.xn--80akhbyknj4f/%D0%A1%D0%BB%D1%83%D0%B6%D0%B5%D0%B1%D0%BD%D0%B0%D1%8F:Search/Test"),
+    ("http://example.com/foo/bar/../../../../baz", "http://example.com/baz"),
+    ("http:\\\\example.com\\a\\b?q=1", "http://example.com/a/b?q=1"),  # browsers read "\" as "/"
+    ("\x00 https://example.com/a \x1f", "https://example.com/a"),  # C0 controls around
+]
+
+EDGE_KEPT = [
+    "http://127.0.0.1/",
+    "http://example.com:8080/",
+    "http://example.com/?a&b",
+    "http://example.com/?b&a",
+    "http://example.com/?q=%C3%87",
+    "http://example.com/?q=%E2%85%A0",
+    "http://example.com/~jane",
+    "http://example.com/FOO",
+    "http://user:password@example.com/",
+    "http://example.com/More+Tea+Vicar%3F/discussion",
+    "http://example.com/..foo",
+    "http://example.com/.foo",
+    "http://example.com/foo..",
+    "http://example.com/foo.",
+    "https://example.com/caf%C3%A9?q=%E2%82%AC",  # already-encoded UTF-8 is not encoded again
+    "https://example.com/path;jsessionid=1?x=1",  # ;params stay
+    "https://example.com/a;b=c/d",
+    "http://example.com:65535/",
+    "http://a.example/%zz%",  # a stray "%" stays as written, as browsers send it
+]
+
+
+@pytest.mark.parametrize(("raw", "canonical"), EDGE_MERGED)
+def test_edge_canonical_forms(raw: str, canonical: str) -> None:
+    assert canonicalize(raw) == canonical
+    assert canonicalize(canonical) == canonical
+
+
+@pytest.mark.parametrize("url", EDGE_KEPT)
+def test_edge_kept(url: str) -> None:
+    assert canonicalize(url) == url
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("http://example.com:65536/", "bad port"),
+        ("http://example.com:-1/", "bad port"),
+        ("http://example.com:\uff18\uff10/", "bad port"),  # full-width digits are not a port
+        ("http://ex%zzample.com/", "bad host"),
+        ("http://%FF.com/", "bad host"),
+        ("http://[fe80::1%25eth0]/", "zone id"),
+        ("http://exa\u00a0mple.com/", "bad host"),
+    ],
+)
+def test_edge_invalid(raw: str, message: str) -> None:
+    with pytest.raises(InvalidURLError) as info:
+        canonicalize(raw)
+    assert message in str(info.value)
+
+
+def test_idempotence_of_w3lib_cases() -> None:
+    for url in ("http://www.b\u00fccher.de/r\u00e9sum\u00e9?q=r\u00e9sum\u00e9",
+                "http://\u306f\u3058\u3081\u3088\u3046.\u307f\u3093\u306a/?query=\u30b5&maxResults=5"):
+        once = canonicalize(url)
+        assert once.isascii() and canonicalize(once) == once
+
+
+_hosts = st.one_of(
+    _host,
+    st.sampled_from(["b\u00fccher.de", "[2001:DB8::1]", "127.0.0.1", "EX%41MPLE.com", "\uff41.example"]),
+    st.text(min_size=1, max_size=12),
+)
+
+
+@st.composite
+def messy_urls(draw: st.DrawFn) -> str:
+    scheme = draw(st.sampled_from(["http://", "https://", "HTTP://", "http:\\\\"]))
+    userinfo = draw(st.sampled_from(["", "user@", "u:p@", "@", "a[b]:c@"]))
+    port = draw(st.sampled_from(["", ":80", ":8080", ":", ":99999", ":0"]))
+    rest = draw(st.text(max_size=20))
+    return scheme + userinfo + draw(_hosts) + port + "/" + rest
+
+
+@settings(max_examples=300, deadline=None)
+@given(messy_urls())
+def test_canonical_url_reparses_to_the_same_host(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        canonical = canonicalize(url)
+    except InvalidURLError:
+        return
+    assert canonical.isascii() and not any(c.isspace() for c in canonical)
+    assert canonicalize(canonical) == canonical
+    parts = urlsplit(canonical)  # any URL parser reads it back: scheme, host and port agree
+    scheme, _, rest = host_key(canonical).partition("://")
+    host, _, port = rest.rpartition(":")
+    assert parts.scheme == scheme
+    assert parts.hostname == host.strip("[]")
+    default = {"http": 80, "https": 443}[scheme]
+    assert (parts.port if parts.port is not None else default) == int(port)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["", "http://", "https://", "http://[", "http://a.example:", "http://u@", "HTTP:\\\\"]),
+       st.text(max_size=30))
+def test_canonicalize_raises_only_invalid_url_error(prefix: str, text: str) -> None:
+    try:
+        canonicalize(prefix + text)
+    except InvalidURLError:
+        pass
