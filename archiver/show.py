@@ -59,6 +59,20 @@ _ACTIVE_IMAGE_TYPES = {"image/svg+xml"}
 
 
 # ---------------------------------------------------------------------------
+# Terminal output
+
+#: C0 controls but tab and newline, DEL, and C1 controls -> a visible ``\\xNN``.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with its control characters (escape sequences, carriage returns, bells...)
+    made visible as ``\\xNN``, so archived content printed on a terminal cannot drive it
+    (change the title, write the clipboard, hide lines). Tabs and newlines are kept."""
+    return text.translate(_CONTROLS)
+
+
+# ---------------------------------------------------------------------------
 # Finding the link and the snapshot
 
 

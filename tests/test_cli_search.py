@@ -158,3 +158,22 @@ def test_end_to_end_through_the_pipeline(
     assert "[[Bleaching]]" in hits(CliRunner().invoke(main, ["search", "bleaching", "--json"]))[0]["snippet"]
     shown = CliRunner().invoke(main, ["show", f"{reef}?utm_source=feed#top", "--text"])
     assert shown.exit_code == 0 and "two thousand kilometres" in shown.stdout
+
+
+def test_control_characters_in_hits_are_inert(tmp_path: Path, no_network: None) -> None:
+    from archiver.store import Store
+    from archiver.types import Body, Extracted, FetchResult
+
+    text = "Lighthouse \x1b]0;owned\x07 keepers \x1b[2J\x9b31m logbook"
+    db = tmp_path / "esc.db"
+    with Store.open(db) as store:
+        store.add_snapshot(
+            FetchResult(url="https://esc.example/a.txt", final_url="https://esc.example/a.txt", status=200,
+                        content_type="text/plain", body=Body.from_bytes(text.encode()), encoding="utf-8",
+                        attempts=1),
+            Extracted(title=text, text=text),
+        )
+    result = CliRunner().invoke(main, ["search", "--db", str(db), "lighthouse"])
+    assert result.exit_code == 0, result.output
+    assert "Lighthouse" in result.stdout
+    assert not any(c in result.stdout for c in "\x1b\x07\x9b")

@@ -195,3 +195,30 @@ def test_diff(archive: Archive, no_network: None) -> None:
     assert same["identical"] is True and same["similarity"] == 1.0
     wrong = run(archive, "diff", archive.urls["sanctions"], "--from", str(archive.snapshots["cafe"]))
     assert wrong.exit_code == 1
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path, no_network: None) -> None:
+    """A plain-text page keeps its escape sequences in the store; human output shows them inert."""
+    from archiver.store import Store
+    from archiver.types import Body, Extracted, FetchResult
+
+    evil = "Title \x1b]52;c;aGk=\x07 \x1b[2J\x9b31m"
+    body = (evil + "\nbody \x1b[31mred\x1b[0m text\n").encode()
+    db = tmp_path / "esc.db"
+    with Store.open(db) as store:
+        store.add_snapshot(
+            FetchResult(url="https://esc.example/a.txt", final_url="https://esc.example/a.txt", status=200,
+                        content_type="text/plain", body=Body.from_bytes(body), encoding="utf-8", attempts=1,
+                        headers={"X-Evil": "\x1b[2J"}),
+            Extracted(title=evil, text=body.decode()),
+        )
+    url = "https://esc.example/a.txt"
+    for args in (["show", url], ["show", url, "--text"], ["show", url, "--headers"], ["history", url]):
+        result = CliRunner().invoke(main, [*args, "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\x9b" not in result.stdout, args
+        assert "Title" in result.stdout or "X-Evil" in result.stdout or "snapshot" in result.stdout
+    raw = CliRunner().invoke(main, ["show", url, "--raw", "--db", str(db)])
+    assert raw.stdout_bytes == body  # --raw is the exact bytes, by design
+    as_json = CliRunner().invoke(main, ["show", url, "--json", "--db", str(db)])
+    assert json.loads(as_json.stdout)["title"] == evil  # JSON escapes them

@@ -11,6 +11,7 @@ from rich.text import Text
 from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
 from archiver.errors import QueryError
 from archiver.search import DEFAULT_LIMIT, SearchHit, parse_time_bound, search
+from archiver.show import terminal_safe
 
 
 def with_hint(exc: QueryError) -> QueryError:
@@ -21,14 +22,15 @@ def with_hint(exc: QueryError) -> QueryError:
 
 
 def _render_hit(console: Console, rank: int, hit: SearchHit) -> None:
+    # rich drops some control characters but not ESC: archived text is made inert first
     head = Text(f"{rank}. ")
-    head.append(hit.title or "(no title)", style="bold")
+    head.append(terminal_safe(hit.title or "(no title)"), style="bold")
     head.append(f"  score {hit.score:.2f}", style="dim")
-    meta = Text(f"   {hit.url}", style="cyan")
+    meta = Text(f"   {terminal_safe(hit.url)}", style="cyan")
     meta.append(f"  captured {hit.captured_at:%Y-%m-%d %H:%M} UTC, snapshot {hit.snapshot_id}", style="dim")
     snippet = Text("   ")
     for text, marked in hit.snippet_parts():
-        snippet.append(text, style="bold" if marked else None)
+        snippet.append(terminal_safe(text), style="bold" if marked else None)
     for line in (head, meta, snippet):
         console.print(line)
 

@@ -19,6 +19,7 @@ from archiver.show import (
     raw_body,
     select_snapshot,
     snapshot_json,
+    terminal_safe,
     write_offline_copy,
 )
 from archiver.types import Snapshot, to_jsonable
@@ -67,7 +68,7 @@ def _metadata_lines(snap: Snapshot) -> list[str]:
     lines = [f"{name + ':':<14}{value}" for name, value in rows if value not in (None, "")]
     for hop in snap.redirects:
         lines.append(f"{'Redirect:':<14}{hop.status} {hop.url}")
-    return lines
+    return [terminal_safe(line) for line in lines]
 
 
 @main.command("show")
@@ -98,6 +99,10 @@ def show_command(
     for it: exit 1. --json prints one object: url, final_url, captured_at,
     http_status, title, text, sha256, snapshot_id, headers, redirects...
 
+    Human-readable output shows control characters found in archived text as
+    visible escapes (ESC as \\x1b); --raw writes the exact bytes, --html the
+    decoded body as it is.
+
     \b
     Example:
       archiver show https://example.com/report
@@ -127,14 +132,14 @@ def show_command(
         elif mode == "headers":
             click.echo(f"HTTP {snap.http_status}" if snap.http_status else "(no HTTP answer)")
             for name, value in snap.headers.items():
-                click.echo(f"{name}: {value}")
+                click.echo(terminal_safe(f"{name}: {value}"))
         elif mode == "text":
-            click.echo(snap.text or "")
+            click.echo(terminal_safe(snap.text or ""))
         else:
             for line in _metadata_lines(snap):
                 click.echo(line)
             click.echo()
-            click.echo(snap.text or "(no extracted text)")
+            click.echo(terminal_safe(snap.text or "(no extracted text)"))
 
 
 @main.command("open")
@@ -200,7 +205,7 @@ def _history_line(event: HistoryEvent) -> str:
             bits.append(event.detail)
         extra = "  ".join(bits)
     status = str(event.http_status) if event.http_status is not None else "-"
-    return f"{when}  {what:<14}{event.status:<12}{status:<5}{extra}".rstrip()
+    return terminal_safe(f"{when}  {what:<14}{event.status:<12}{status:<5}{extra}".rstrip())
 
 
 @main.command("history")
@@ -265,4 +270,4 @@ def diff_command(
     color = {"+": "green", "-": "red", "@": "cyan"}
     for line in result.lines:
         fg = None if line.startswith(("+++", "---")) else color.get(line[:1])
-        click.secho(line, fg=fg, bold=line.startswith(("+++", "---")))
+        click.secho(terminal_safe(line), fg=fg, bold=line.startswith(("+++", "---")))

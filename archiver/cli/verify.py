@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.show import terminal_safe
 from archiver.verify import DEFAULT_MIN_WORDS, DEFAULT_THRESHOLD, QuoteCheck, QuoteStatus, Verification, verify
 
 _MARK = {QuoteStatus.FOUND: "found", QuoteStatus.APPROXIMATE: "approximate", QuoteStatus.NOT_FOUND: "NOT FOUND"}
@@ -14,6 +15,8 @@ _COLOR = {QuoteStatus.FOUND: "green", QuoteStatus.APPROXIMATE: "yellow", QuoteSt
 
 
 def _short(text: str, limit: int = 110) -> str:
+    """Cut to ``limit`` characters, control characters made visible (archived text reaches a terminal)."""
+    text = terminal_safe(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -48,7 +51,7 @@ def _render(result: Verification, strict: bool) -> None:
         else:
             state = click.style("NOT ARCHIVED", fg="red", bold=True)
             if c.last_error:
-                state += f" (last capture failed: {c.last_error})"
+                state += f" (last capture failed: {_short(c.last_error, 200)})"
             elif c.failure is None:
                 state += " (never captured)"
         click.echo(f"  line {c.citation.line:<4} {state}  check: {c.status}  {c.url}")
