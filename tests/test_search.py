@@ -327,6 +327,17 @@ def test_domain_filter_includes_subdomains(store: Store, archive: Archive) -> No
     assert search(store, "steel", domain="ample.org") == []  # a suffix of a label is not a subdomain
 
 
+def test_filter_values_are_data_not_sql(store: Store, archive: Archive) -> None:
+    for domain in ("%", "_", "%.org", "x'y.org", 'a"b.org'):
+        assert search(store, "steel", domain=domain) == [], domain  # LIKE wildcards only narrow, never widen
+    for source in ("x' OR '1'='1", "'; DROP TABLE links; --"):
+        with pytest.raises(NotFoundError):
+            search(store, "steel", source=source)
+    with pytest.raises(InvalidURLError):
+        search(store, "steel", domain="x' OR 1=1 --")
+    assert len(urls(search(store, "steel"))) == 2  # nothing was dropped
+
+
 def test_source_filter(store: Store, archive: Archive) -> None:
     assert urls(search(store, "steel", source=str(archive.article))) == [archive.urls["sanctions"]]
     assert urls(search(store, "санкции", source=str(archive.article))) == [archive.urls["ru"]]
