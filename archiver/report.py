@@ -292,6 +292,8 @@ def render_markdown(report: Report) -> str:
             f"| {e.number} | {c.citation.line} | {_md(c.citation.raw)} | {_md(c.url)} | {_md(archived)}"
             f" | {_md(check)} | {_md(action)} |"
         )
+    if not report.entries:
+        out += ["", "No link is cited in this article."]
     out += ["", "## Quotations", ""]
     if report.quotes:
         out += ["| Line | Quotation | Status | Similarity | Where |", "|---|---|---|---|---|"]

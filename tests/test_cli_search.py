@@ -177,3 +177,14 @@ def test_control_characters_in_hits_are_inert(tmp_path: Path, no_network: None) 
     assert result.exit_code == 0, result.output
     assert "Lighthouse" in result.stdout
     assert not any(c in result.stdout for c in "\x1b\x07\x9b")
+
+
+def test_empty_archive_says_so(tmp_path: Path, no_network: None) -> None:
+    from archiver.store import Store
+
+    db = tmp_path / "empty.db"
+    Store.open(db).close()
+    result = CliRunner().invoke(main, ["search", "--db", str(db), "anything"])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "No matches" in result.stderr and "archiver archive" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

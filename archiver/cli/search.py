@@ -12,6 +12,7 @@ from archiver.cli._app import db_option, emit_json, handle_errors, json_option, 
 from archiver.errors import QueryError
 from archiver.search import DEFAULT_LIMIT, SearchHit, parse_time_bound, search
 from archiver.show import terminal_safe
+from archiver.store.queries import has_good_snapshot
 
 
 def with_hint(exc: QueryError) -> QueryError:
@@ -103,12 +104,17 @@ def search_command(
             )
         except QueryError as exc:
             raise with_hint(exc) from None
+        empty = not hits and not has_good_snapshot(store.db)
     if as_json:
         for hit in hits:
             emit_json(hit.as_json())
         return
     if not hits:
-        click.echo("No matches.", err=True)
+        click.echo(
+            "No matches: the archive holds no page yet (run `archiver archive SOURCE` first)." if empty
+            else "No matches.",
+            err=True,
+        )
         return
     console = Console(highlight=False, soft_wrap=True)
     for rank, hit in enumerate(hits, 1):

@@ -29,6 +29,7 @@ __all__ = [
     "database_of",
     "find_source",
     "good_snapshot_id",
+    "has_good_snapshot",
     "link_id",
     "link_of_snapshot",
     "search_snapshots",
@@ -206,6 +207,11 @@ def snippets(
         f" WHERE snapshots_fts MATCH ? AND rowid IN ({', '.join('?' * len(ids))})"
     )
     return {int(row[0]): row[1] for row in db.execute(sql, [*markers, match, *ids])}
+
+
+def has_good_snapshot(db: sqlite_utils.Database) -> bool:
+    """Whether the archive holds at least one good snapshot (an empty archive finds nothing)."""
+    return bool(db.execute("SELECT EXISTS (SELECT 1 FROM snapshots WHERE ok = 1)").fetchone()[0])
 
 
 def texts(db: sqlite_utils.Database, ids: Sequence[int]) -> list[tuple[int, str | None, str | None]]:
