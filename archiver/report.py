@@ -26,7 +26,8 @@ Renderers (:func:`render`, one per format) are pure functions of a :class:`Repor
   public address; none is known yet). The report lists the citations still lacking one.
 - ``json``: JSON lines: one ``{"kind": "report"}`` summary, one ``{"kind": "citation"}``
   per citation (with ``action``), one ``{"kind": "quote"}`` per quotation;
-- ``csv``: one row per citation, header first (:data:`CSV_FIELDS`).
+- ``csv``: one row per citation, header first (:data:`CSV_FIELDS`); a cell that would start
+  a spreadsheet formula is prefixed with ``'``.
 """
 
 from __future__ import annotations
@@ -221,15 +222,27 @@ CSV_FIELDS = (
 )
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading ``'``
+    (OWASP's advice against CSV injection; page titles are written by strangers)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def render_csv(report: Report) -> str:
-    """One row per citation (columns :data:`CSV_FIELDS`), header first; booleans as ``yes``/``no``."""
+    """One row per citation (columns :data:`CSV_FIELDS`), header first; booleans as ``yes``/``no``;
+    text that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``...) starts with ``'``."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for entry in report.entries:
         row = entry.as_dict()
         row["archived"] = "yes" if row["archived"] else "no"
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_FIELDS})
+        writer.writerow({k: "" if row.get(k) is None else _cell(row[k]) for k in CSV_FIELDS})
     return out.getvalue()
 
 

