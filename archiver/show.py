@@ -56,6 +56,7 @@ _ICON_RELS = {"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precompo
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 #: Image types that are documents able to run scripts and fetch resources when opened directly.
 _ACTIVE_IMAGE_TYPES = {"image/svg+xml"}
+_XML_TYPES = {"text/xml", "application/xml", "text/xsl"}
 
 
 # ---------------------------------------------------------------------------
@@ -319,8 +320,9 @@ def write_offline_copy(
     """Write ``snap``'s body to ``path`` (default: a new temporary file) for reading offline.
 
     HTML is rewritten by :func:`offline_html`; an SVG (a document that can run scripts) is
-    shown as an ``<img>`` of its exact bytes in such a page; other types (PDF, plain
-    text...) are written byte for byte under a matching extension.
+    shown as an ``<img>`` of its exact bytes in such a page; XML (which browsers render
+    actively) is written byte for byte as ``.txt``; other types (PDF, plain text...) byte
+    for byte under a matching extension.
     """
     content_type = (snap.content_type or "").lower()
     sanitized = content_type in _HTML_TYPES or content_type in _ACTIVE_IMAGE_TYPES
@@ -335,6 +337,10 @@ def write_offline_copy(
         # An SVG opened as a document runs its scripts and loads what it links to; inside an
         # <img> it can do neither, so it is shown as an image in a page with the same CSP.
         data, suffix = svg_page(raw_body(store, snap), banner=banner).encode("utf-8"), ".html"
+    elif content_type in _XML_TYPES or content_type.endswith("+xml"):
+        # A browser renders XML actively (XHTML-namespaced scripts run, xml-stylesheet is
+        # fetched): the exact bytes go under .txt, which it shows as text.
+        data, suffix = raw_body(store, snap), ".txt"
     else:
         data = raw_body(store, snap)
         suffix = mimetypes.guess_extension(snap.content_type or "") or ".bin"

@@ -295,3 +295,17 @@ def test_offline_copy_of_an_svg_cannot_run_or_fetch(tmp_path: Path, no_network: 
     import base64
 
     assert base64.b64decode(img.get("src").split(",", 1)[1]) == svg  # the exact bytes, inert in an <img>
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "text/xml", "application/atom+xml", "text/xsl"])
+def test_offline_copy_of_xml_opens_as_text(tmp_path: Path, no_network: None, content_type: str) -> None:
+    """XML opened in a browser may run XHTML scripts or fetch a stylesheet: it is written as text."""
+    xml = (b'<?xml version="1.0"?><?xml-stylesheet href="https://evil.example/s.xsl"?>'
+           b'<x><h:script xmlns:h="http://www.w3.org/1999/xhtml">alert(1)</h:script></x>')
+    store, snap = _stored(tmp_path, xml, content_type, "https://evil.example/feed")
+    with store:
+        copy = write_offline_copy(store, snap)  # type: ignore[arg-type]
+    try:
+        assert copy.path.suffix == ".txt" and copy.path.read_bytes() == xml
+    finally:
+        copy.path.unlink()
