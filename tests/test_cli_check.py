@@ -182,3 +182,14 @@ def test_offline_table_shows_when_checked(site: tuple[FakeWeb, dict[str, str]]) 
     out = run("--offline").stdout
     assert "checked" in out and "never" in out  # links never checked say so
     assert "1 dead" in out and "3 unchecked" in out
+
+
+def test_piped_output_is_one_unwrapped_line_per_link(site: tuple[FakeWeb, dict[str, str]]) -> None:
+    web, urls = site
+    break_web(web)
+    out = run(*FAST).stdout.splitlines()
+    by_url = {url: [line for line in out if url in line] for url in urls.values()}
+    assert all(len(found) == 1 for found in by_url.values()), out  # each URL whole, on exactly one line
+    dead = by_url[urls["dead"]][0]
+    assert dead.split()[:2] == ["dead", "404"] and dead.endswith("http 404 Not Found")
+    assert not any(ch in "".join(out) for ch in "┃│━")  # no table drawing when not on a terminal

@@ -82,6 +82,14 @@ def _render(console: Console, results: list[CheckResult], failing: list[CheckRes
     if not results:
         console.print("no links to check")
         return
+    if console.is_terminal:
+        _render_table(console, results, offline)
+    else:
+        _render_lines(results, offline)
+    _render_summary(console, results, failing, fail_on, confirm, span)
+
+
+def _render_table(console: Console, results: list[CheckResult], offline: bool) -> None:
     table = Table(show_lines=False, pad_edge=False, expand=False)
     table.add_column("class")
     table.add_column("url", overflow="fold")
@@ -104,6 +112,23 @@ def _render(console: Console, results: list[CheckResult], failing: list[CheckRes
         if group:
             table.add_section()
     console.print(table)
+
+
+def _render_lines(results: list[CheckResult], offline: bool) -> None:
+    """Plain aligned lines for pipes and files: one link per line, nothing wrapped or cut."""
+    for status in ORDER:
+        for r in (r for r in results if r.status is status):
+            sim = f"{r.similarity:.2f}" if r.similarity is not None else ""
+            streak = str(r.streak) if r.checked_at else ""
+            when = (f"{r.checked_at:%Y-%m-%d %H:%M}" if r.checked_at else "never") if offline else ""
+            cells = [f"{status.value:<9}", f"{r.http_status or '':>4}", f"{sim:>5}", f"{streak:>3}"]
+            if offline:
+                cells.append(f"{when:<16}")
+            click.echo("  ".join([*cells, r.url, _detail(r)]).rstrip())
+
+
+def _render_summary(console: Console, results: list[CheckResult], failing: list[CheckResult],
+                    fail_on: set[LinkStatus], confirm: int, span: timedelta) -> None:
     counts = summarize(results)
     line = ", ".join(f"[{STYLE[s]}]{counts[s.value]} {s.value}[/]" for s in ORDER if s.value in counts)
     console.print(f"{len(results)} link{'s' if len(results) != 1 else ''}: {line}")
