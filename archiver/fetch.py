@@ -25,7 +25,8 @@ Contract:
   while read and spilled to a temporary file above ``config.spill_bytes`` (the
   owner calls ``result.body.discard()``). A body cut short (Content-Length not met,
   connection reset) is kept, ``truncated``, error ``truncated``. Each attempt has a
-  total deadline (``config.deadline``) on top of the connect/read ``config.timeout``.
+  total deadline (``config.deadline``) on top of the connect/read ``config.timeout``,
+  headers included (a watchdog shuts the connection of a trickling answer).
 - A 304 is a success with no body. Caller headers (``If-None-Match``...) are sent as given
   (``Authorization`` and ``Cookie`` only to the first host). Cookies set during a fetch
   are kept per host for that fetch only; the session's own cookie jar is not used.
@@ -37,6 +38,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -65,6 +67,7 @@ from archiver.net import (
     ResolveError,
     Resolver,
     SafeAdapter,
+    Watchdog,
     blocked_reason,
     connect_host,
     make_session,
@@ -311,6 +314,32 @@ class _Fetcher:
         self.on_rate_limited = on_rate_limited
         self.robots_cache: dict[str, Any] = robots_cache if robots_cache is not None else {}
         self.robots_lock = threading.Lock()
+        self.watchdog = Watchdog()
+
+    def close(self) -> None:
+        """Stop the watchdog thread (call when no fetch is running any more)."""
+        self.watchdog.close()
+
+    @contextlib.contextmanager
+    def _deadline_guard(self, session: requests.Session, url: str, seconds: float) -> Iterator[threading.Event]:
+        """While waiting for an answer's status line and headers: after ``seconds``, shut the
+        session's connections down, so headers trickling in (each byte within the read
+        timeout) cannot outlast the deadline. The event yielded tells whether that happened."""
+        expired = threading.Event()
+        adapter = safe_adapter(session, url)
+        if adapter is None:
+            yield expired
+            return
+
+        def expire() -> None:
+            expired.set()
+            adapter.abort()
+
+        key = self.watchdog.arm(seconds, expire)
+        try:
+            yield expired
+        finally:
+            self.watchdog.disarm(key)
 
     # -- the whole fetch -------------------------------------------------------------------------
 
@@ -484,17 +513,22 @@ class _Fetcher:
                 k: v for k, v in headers.items() if k.lower() not in _CROSS_HOST_DROP
             }
             session.cookies = jars.setdefault(host_key(current), RequestsCookieJar())
-            try:
-                response = session.get(
-                    current, headers=hop_headers, allow_redirects=False, stream=True, timeout=(timeout, timeout)
-                )
-            except Cancelled:
-                raise
-            except requests.exceptions.RequestException as exc:
-                kind, message = _classify(exc, host, timeout)
-                return fail(kind, message)
-            except ValueError as exc:  # urllib/requests parsing something the server sent
-                return fail(ErrorKind.HTTP_ERROR, f"http_error: unusable answer from {host} ({type(exc).__name__})")
+            with self._deadline_guard(session, current, remaining) as expired:
+                try:
+                    response = session.get(
+                        current, headers=hop_headers, allow_redirects=False, stream=True, timeout=(timeout, timeout)
+                    )
+                except Cancelled:
+                    raise
+                except requests.exceptions.RequestException as exc:
+                    if expired.is_set():
+                        return fail(ErrorKind.TIMEOUT, f"timeout: {host} did not answer within {cfg.deadline:g} s")
+                    kind, message = _classify(exc, host, timeout)
+                    return fail(kind, message)
+                except ValueError as exc:  # urllib/requests parsing something the server sent
+                    return fail(
+                        ErrorKind.HTTP_ERROR, f"http_error: unusable answer from {host} ({type(exc).__name__})"
+                    )
             status = response.status_code
             location = _location(response)
             if status in REDIRECT_STATUSES and location:
@@ -622,7 +656,8 @@ class _Fetcher:
         robots_url = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}/robots.txt"
         timeout = max(0.001, min(self.config.timeout, deadline - self.clock()))
         try:
-            response = session.get(robots_url, allow_redirects=False, stream=True, timeout=(timeout, timeout))
+            with self._deadline_guard(session, robots_url, deadline - self.clock()):
+                response = session.get(robots_url, allow_redirects=False, stream=True, timeout=(timeout, timeout))
         except requests.exceptions.RequestException:
             return None
         try:
@@ -676,6 +711,7 @@ def fetch_one(
     try:
         return fetcher.fetch(url, session, headers)
     finally:
+        fetcher.close()
         if own:
             session.close()
 
@@ -915,6 +951,7 @@ def _run(
             _discard_queued(results)
         for session in sessions:
             session.close()
+        fetcher.close()
 
 
 def _discard_result(future: Future[FetchResult | None]) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
@@ -262,6 +263,62 @@ class SafeAdapter(HTTPAdapter):
             ConnectionCls = TLSConn
 
         self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+
+
+class Watchdog:
+    """Runs an action when a real-time delay has passed, unless disarmed first: one thread for many timers.
+
+    The fetcher arms one per request to shut down the connection of an answer whose status
+    line and headers trickle in (each byte within the read timeout, the whole past the
+    deadline). Actions run on the watchdog thread and must be quick (socket shutdowns).
+    Cheaper than a ``threading.Timer`` (a thread) per request; :meth:`close` ends the thread.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._timers: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._next_id = 0
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def arm(self, delay: float, action: Callable[[], None]) -> int:
+        """Run ``action`` in ``delay`` seconds; returns the key for :meth:`disarm`."""
+        with self._cond:
+            self._next_id += 1
+            key = self._next_id
+            self._timers[key] = (time.monotonic() + max(0.0, delay), action)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="archiver-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+            return key
+
+    def disarm(self, key: int) -> None:
+        with self._cond:
+            self._timers.pop(key, None)
+
+    def close(self) -> None:
+        """Forget every timer and stop the thread (joined)."""
+        with self._cond:
+            self._closed = True
+            self._timers.clear()
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                for key in [k for k, (at, _) in self._timers.items() if at <= now]:
+                    _, action = self._timers.pop(key)
+                    try:
+                        action()
+                    except Exception:  # noqa: BLE001 - a failing action must not stop the other timers
+                        pass
+                soonest = min((at for at, _ in self._timers.values()), default=None)
+                self._cond.wait(None if soonest is None else max(0.0, soonest - now))
 
 
 def make_session(user_agent: str, resolver: Resolver = system_resolver, pool_size: int = 4) -> requests.Session:

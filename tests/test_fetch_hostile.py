@@ -464,3 +464,35 @@ def test_a_dripping_robots_txt_cannot_hold_a_worker_past_the_deadline(fakeweb: F
     result = fetch_one(url, config=cfg(respect_robots=True, deadline=30, retries=0), clock=SteppingClock())
     assert result.error is ErrorKind.TIMEOUT
     assert len(sent) < 1000  # robots.txt reading stopped at the deadline, not at its end
+
+
+def test_headers_that_trickle_are_cut_by_the_deadline() -> None:
+    # An HTTP tarpit: the status line, then header bytes one at a time, never idle long
+    # enough for the read timeout. The per-attempt deadline must cover the headers too.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    stop = threading.Event()
+
+    def tarpit() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            line = b"X-Tarpit: 1\r\n"
+            for i in range(100_000):
+                if stop.wait(0.01):
+                    return
+                try:
+                    conn.sendall(line[i % len(line):i % len(line) + 1])
+                except OSError:
+                    return
+
+    threading.Thread(target=tarpit, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+        result = fetch_one(url, config=cfg(timeout=0.2, deadline=0.4, retries=0))
+    finally:
+        stop.set()
+        server.close()
+    assert result.error is ErrorKind.TIMEOUT and "0.4 s" in result.message
