@@ -89,6 +89,8 @@ KEEPALIVE_HOSTS = 16
 # Control characters (C0, DEL, C1): stripped from the reason phrase, which goes into messages
 # printed on terminals ("\x1b[2J" from a hostile server must not clear the user's screen).
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Request headers that make a 304 answer meaningful.
+_CONDITIONAL = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range")
 # Headers that must not follow a redirect to another host.
 _CROSS_HOST_DROP = ("authorization", "cookie", "proxy-authorization")
 
@@ -576,6 +578,10 @@ class _Fetcher:
                 f"(more than --max-retry-after {cfg.max_retry_after:g} s)",
             )
         outcome = Outcome(status=status, retry_after=retry_after)
+        if status == 304 and not any(name in response.request.headers for name in _CONDITIONAL):
+            response.close()
+            return _Attempt(**base, outcome=Outcome(error=ErrorKind.HTTP_ERROR, status=status),
+                            message="http_error: 304 Not Modified to an unconditional request")
         if status == 304 or status == 204 or status < 200:
             response.close()
             return _Attempt(**base, outcome=outcome)

@@ -496,3 +496,13 @@ def test_headers_that_trickle_are_cut_by_the_deadline() -> None:
         stop.set()
         server.close()
     assert result.error is ErrorKind.TIMEOUT and "0.4 s" in result.message
+
+
+def test_a_304_to_an_unconditional_request_is_not_a_success(fakeweb: FakeWeb) -> None:
+    # "Not modified" only means something when we asked "modified since?": otherwise a broken
+    # server would make the caller believe it has the current page already.
+    url = fakeweb.add("/nm", "", status=304, content_type=None)
+    result = fetch_one(url, config=cfg())
+    assert not result.ok and result.error is ErrorKind.HTTP_ERROR and result.status == 304
+    assert "unconditional" in result.message
+    assert fetch_one(url, config=cfg(), headers={"If-None-Match": '"v1"'}).ok
