@@ -73,12 +73,15 @@ _BLOCK_TAGS = (
     "address|article|aside|blockquote|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header|hr|li|main|nav|ol|p|"
     "pre|section|table|td|th|tr|ul"
 )
+# The rest of a tag: a quoted attribute value may hold ">" (title="5 > 3"). Values are bounded
+# and an unbalanced quote falls back to the first ">", so no input makes the scan quadratic.
+_ATTRS = r"""(?:(?:[^>"']|"[^"]{0,4096}"|'[^']{0,4096}')*(?=>)|[^>]*)"""
 _HTML_TOKEN_RE = re.compile(
     r"(?P<skip><(?P<skiptag>script|style|template|noscript)\b.*?</(?P=skiptag)\s*>)"
     r"|(?P<comment><!--.*?-->)"
-    r"|(?P<br><br\b[^>]*>)"
-    rf"|(?P<block></?(?:{_BLOCK_TAGS})\b[^>]*>)"
-    r"|(?P<tag></?[A-Za-z!?][^>]*>)"
+    rf"|(?P<br><br\b{_ATTRS}>)"
+    rf"|(?P<block></?(?:{_BLOCK_TAGS})\b{_ATTRS}>)"
+    rf"|(?P<tag></?[A-Za-z!?]{_ATTRS}>)"
     r"|(?P<entity>&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)",
     re.IGNORECASE | re.DOTALL,
 )

@@ -173,3 +173,14 @@ def test_html_line_breaks_stay_inside_the_paragraph() -> None:
     (q,) = find_quotations(html, html=True)
     assert q.text == "one two three four five six" and q.paragraph == 1
     assert ArticleText(html, html=True).paragraph_at(1, 56) == 2
+
+
+def test_html_attribute_values_are_markup_even_with_a_greater_than_sign() -> None:
+    html = (
+        '<p>Intro <a title="5 > 3" data-q="he said " href="https://x.example">link</a>'
+        ' and “one two three four five six”.</p><p class=\'a>b\'>next</p>'
+    )
+    layout = ArticleText(html, html=True)
+    assert "data-q" not in layout.readable and "href" not in layout.readable and "a>b" not in layout.readable
+    assert [q.text for q in layout.quotations()] == ["one two three four five six"]
+    assert layout.paragraph_at(1, html.index("next") + 1) == 2
