@@ -326,9 +326,13 @@ def unchanged_text(snapshot: Snapshot | None, result: FetchResult) -> float | No
     return fast_path_score(snapshot.text, snapshot.size, result.body.read(), result.encoding)
 
 
-def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None) -> tuple[float | None, Extracted]:
+def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None,
+            metadata: bool = True) -> tuple[float | None, Extracted]:
     """Worker-process task for a changed body: ``(score, Extracted())`` when the fast path holds,
-    else ``(None, extraction)``. ``job`` comes from :func:`archiver.extract.job_for`. Never raises."""
+    else ``(None, extraction)``. ``job`` comes from :func:`archiver.extract.job_for`. Never raises.
+
+    ``metadata=False`` extracts the text, title and language only (enough to judge the page;
+    a page that becomes a new snapshot needs the rest)."""
     kind, payload, encoding = job[0], job[1], job[2]
     if old_text and kind in ("text/html", "application/xhtml+xml"):
         try:
@@ -338,7 +342,7 @@ def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None) ->
             score = None
         if score is not None:
             return score, Extracted()
-    return None, extract_job(job)  # type: ignore[arg-type]
+    return None, extract_job(job, metadata)  # type: ignore[arg-type]
 
 
 def needs_probe(verdict: CheckResult) -> bool:
@@ -537,7 +541,8 @@ class _Run:
             if job is not None:
                 self.in_flight += 1
                 old_text, old_size = (snapshot.text, snapshot.size) if snapshot is not None else (None, None)
-                self.workers.submit(examine, job, old_text, old_size,
+                # Author, date and site name are only kept when the page becomes a snapshot.
+                self.workers.submit(examine, job, old_text, old_size, self.capture,
                                     done=lambda out, u=url, r=result: self.done.put((u, r, *out)))
                 return
         self.judge(url, result, Extracted())
@@ -629,7 +634,7 @@ class _Run:
                     probes[pattern] = _probe(pattern, result, Extracted())
                     continue
                 waiting += 1
-                self.workers.submit(extract_job, job,
+                self.workers.submit(extract_job, job, False,  # a probe is judged, never stored
                                     done=lambda ext, p=pattern, r=result: extracted_q.put((p, r, ext)))
         finally:
             _close(results)

@@ -49,11 +49,16 @@ def _html_lang(data: bytes) -> str | None:
     return match.group(1).decode("ascii").replace("_", "-").lower() if match else None
 
 
-def extract_html(data: bytes, *, encoding: str | None, url: str | None, content_type: str | None = None) -> Extracted:
+def extract_html(
+    data: bytes, *, encoding: str | None, url: str | None, content_type: str | None = None, metadata: bool = True
+) -> Extracted:
     """Main text and metadata of an HTML page given as raw bytes.
 
     ``encoding`` is the codec the fetcher decided (``None``: decide here from
-    ``content_type`` and the bytes). Never raises: failures set ``Extracted.error``.
+    ``content_type`` and the bytes). With ``metadata=False`` only the title, description
+    and language are looked for (author, date and site name stay ``None``): the same text
+    and title for a quarter less CPU, for callers that only judge a page (``check``). Never
+    raises: failures set ``Extracted.error``.
     """
     if len(data) > MAX_EXTRACT_BYTES:
         return Extracted(error=f"not extracted: page larger than {MAX_EXTRACT_BYTES} bytes")
@@ -69,14 +74,14 @@ def extract_html(data: bytes, *, encoding: str | None, url: str | None, content_
     try:
         import trafilatura
 
-        load_html, metadata = _trafilatura_metadata()
-        if metadata is not None:
+        load_html, find_metadata = _trafilatura_metadata()
+        if find_metadata is not None:
             # Parse once; metadata first, then the text on the same tree, as trafilatura's
             # own with_metadata=True does (bare_extraction copies a tree it is given).
             tree = load_html(html)
             if tree is None:
                 return Extracted(title=_fallback_title(html), language=lang, error="no main text found")
-            meta = metadata(tree, url)
+            meta = find_metadata(tree, url, full=metadata)
             doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False)
         else:  # pragma: no cover - a trafilatura without the metadata helpers
             doc = meta = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
@@ -129,7 +134,7 @@ def _trafilatura_metadata() -> tuple[Any, Any]:
         return None, None
     date_params = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
 
-    def metadata(tree: Any, url: str | None) -> Any:
+    def metadata(tree: Any, url: str | None, full: bool = True) -> Any:
         # The steps of trafilatura.metadata.extract_metadata (2.x) that archiver stores.
         meta = examine_meta(tree)
         if meta.author and " " not in meta.author:
@@ -140,6 +145,10 @@ def _trafilatura_metadata() -> tuple[Any, Any]:
             log.debug("JSON-LD metadata failed for %s", url, exc_info=True)
         if not meta.title:
             meta.title = extract_title(tree)
+        if not full:  # title and language only: author, date and site name are the costly steps
+            meta.author = meta.date = meta.sitename = None
+            meta.clean_and_trim()
+            return meta
         if not meta.author:
             meta.author = extract_author(tree)
         if not meta.url:
@@ -196,8 +205,11 @@ def job_for(result: FetchResult) -> tuple[str, bytes | str | None, str | None, s
     return (result.content_type or "", payload, result.encoding, result.final_url or result.url, header)
 
 
-def extract_job(job: tuple[str, bytes | str | None, str | None, str | None, str | None]) -> Extracted:
-    """Run one job made by :func:`job_for` (in a worker process or in-line). Never raises."""
+def extract_job(job: tuple[str, bytes | str | None, str | None, str | None, str | None],
+                metadata: bool = True) -> Extracted:
+    """Run one job made by :func:`job_for` (in a worker process or in-line). Never raises.
+
+    ``metadata=False``: title and language only (see :func:`extract_html`)."""
     kind, payload, encoding, url, header = job
     try:
         if isinstance(payload, str):
@@ -208,7 +220,7 @@ def extract_job(job: tuple[str, bytes | str | None, str | None, str | None, str 
             data = payload or b""
         if kind in TEXT_TYPES:
             return extract_text(data, encoding=encoding, content_type=header)
-        return extract_html(data, encoding=encoding, url=url, content_type=header)
+        return extract_html(data, encoding=encoding, url=url, content_type=header, metadata=metadata)
     except Exception as exc:  # a bug or a vanished spill file must not stop a run
         return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
 

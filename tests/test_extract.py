@@ -155,3 +155,14 @@ def test_metadata_subset_equals_trafilaturas_own(page: Path) -> None:
                          ("sitename", theirs.sitename), ("description", theirs.description)):
         if value:  # ours may fall back (e.g. <title>) where trafilatura found nothing
             assert getattr(ours, field) == " ".join(value.split()), field
+
+
+def test_title_only_metadata_keeps_text_and_title() -> None:
+    data = (ARCHIVE / "news_utf8.html").read_bytes()
+    full = extract_html(data, encoding="utf-8", url="https://coast.example/a")
+    lean = extract_html(data, encoding="utf-8", url="https://coast.example/a", metadata=False)
+    assert (lean.text, lean.title, lean.language, lean.error) == (full.text, full.title, full.language, full.error)
+    assert full.author and full.date and full.sitename
+    assert lean.author is None and lean.date is None and lean.sitename is None
+    job = job_for(_result(data, "text/html"))
+    assert job is not None and extract_job(job, False) == lean and extract_job(job) == full
