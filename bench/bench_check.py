@@ -20,7 +20,10 @@ fake web's GIL; ``--in-process`` runs it here instead. The extraction process po
 started and warmed before the clock starts (its start-up time is printed apart). A reference line gives the time
 the same URLs take to fetch alone (``fetch_many``: no extraction, no store) right after,
 and the load average: on a shared machine, other processes' CPU shows in both.
-``BENCH_TRACE=1`` prints when each phase of the run ended.
+``BENCH_TRACE=1`` prints when each phase of the run ended. The CPU the check used is
+printed per part (the check process: fetching, judging, storing; the extraction workers;
+the fake web's share), with the lower bound it sets on 2 cores, max(floor, CPU / cores):
+a ratio above the goal can then be told apart from what the machine allows.
 
     python bench/bench_check.py
 """
@@ -28,6 +31,7 @@ and the load average: on a shared machine, other processes' CPU shows in both.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -104,6 +108,7 @@ def main() -> None:
     vocab = sorted({w.strip(".,:;").lower() for t in articles().values() for w in t.split() if w.isalpha()})
     config = CONFIG
     truth: dict[str, str] = {}
+    web_cpu = 0.0
 
     with FakeWeb(hosts=HOSTS, latency=args.latency) as web, tempfile.TemporaryDirectory() as tmp:
         kinds = [k for k, n in PLAN for _ in range(n)]
@@ -168,8 +173,10 @@ def main() -> None:
         if args.in_process:
             summary, results = run_check(str(db))
         else:  # the check in its own process, as `archiver check` runs: it does not share the fake web's GIL
+            web_cpu = time.process_time()
             out = subprocess.run([sys.executable, __file__, "--child", str(db)], stdout=subprocess.PIPE,
                                  text=True, check=True).stdout.splitlines()
+            web_cpu = time.process_time() - web_cpu
             summary = json.loads(out[-1])
             results = [json.loads(line) for line in out[:-1]]
         requests = web.total() - int(summary["ref_requests"])
@@ -185,6 +192,15 @@ def main() -> None:
     print(f"floor = max(politeness {politeness:.2f} s, extraction CPU {extraction_cpu:.2f} s / {cores} cores) "
           f"= {floor:.2f} s; ratio wall / floor = {wall / floor:.2f} (goal < 1.3)")
     print(f"(the extraction pool was started before the clock: {summary['pool_start']:.2f} s, paid once per process)")
+    if not args.in_process:
+        # The fake web served the check and the fetch-alone reference: its CPU is shared out per request.
+        web_share = web_cpu * requests / max(requests + int(summary["ref_requests"]), 1)
+        run_cpu = summary["check_cpu"] + summary["workers_cpu"] + web_share
+        best = max(floor, run_cpu / min(cores, 2))
+        print(f"CPU of the check {run_cpu:.2f} s = check process {summary['check_cpu']:.2f} (fetching, judging, "
+              f"storing) + extraction workers {summary['workers_cpu']:.2f} + fake web ~{web_share:.2f}; "
+              f"lower bound max(floor, CPU / {min(cores, 2)} cores) = {best:.2f} s: best ratio possible here "
+              f"{best / floor:.2f}")
     print(f"reference: the same {n} URLs fetched alone (fetch_many, no extraction, no store) take "
           f"{summary['fetch_only']:.2f} s; check / fetch alone = {wall / summary['fetch_only']:.2f}; "
           f"load average {os.getloadavg()[0]:.1f} on {cores} cores")
@@ -240,10 +256,15 @@ def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
     archiver.check._Workers.submit = recording_submit  # type: ignore[method-assign]
     if os.environ.get("BENCH_TRACE"):
         _trace()
+    workers = _pool_processes()
+    workers_cpu = _cpu_of(workers)
     with Store.open(db) as store:
         start = time.perf_counter()
+        cpu = time.process_time()
         results = list(check(store, config=CONFIG, rng=FixedRandom()))
         wall = time.perf_counter() - start
+        check_cpu = time.process_time() - cpu
+    workers_cpu = _cpu_of(workers) - workers_cpu
     archiver.check._Workers.submit = submit  # type: ignore[method-assign]
     cpu_start = time.process_time()
     extracted = 0
@@ -260,8 +281,35 @@ def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
             fetched.body.discard()
     fetch_only = time.perf_counter() - start
     summary = {"wall": wall, "extraction_cpu": extraction_cpu, "examined": len(tasks), "extracted": extracted,
-               "fetch_only": fetch_only, "ref_requests": ref_requests, "pool_start": pool_start}
+               "fetch_only": fetch_only, "ref_requests": ref_requests, "pool_start": pool_start,
+               "check_cpu": check_cpu, "workers_cpu": workers_cpu}
     return summary, [{"url": r.url, "status": r.status.value, "detail": r.detail} for r in results]
+
+
+def _pool_processes() -> list[object]:
+    """The extraction pool's worker processes (psutil handles)."""
+    import psutil
+
+    from archiver import pipeline
+
+    pool = pipeline._POOL
+    procs = []
+    for proc in (getattr(pool, "_processes", None) or {}).values():
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(proc.pid))
+    return procs
+
+
+def _cpu_of(procs: list[object]) -> float:
+    """User + system CPU seconds of ``procs`` so far."""
+    import psutil
+
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()  # type: ignore[attr-defined]
+            total += times.user + times.system
+    return total
 
 
 def _trace() -> None:
