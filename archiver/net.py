@@ -211,12 +211,15 @@ class SafeAdapter(HTTPAdapter):
     """An ``HTTPAdapter`` whose new connections go to pinned (already checked) addresses.
 
     :meth:`pin` records the addresses the fetcher checked for a host and port; a
-    connection to an unpinned host resolves through ``resolver``. One adapter per
-    session and one session per worker thread, so pins are not shared across threads.
+    connection to an unpinned host resolves through ``resolver``, unless ``strict``: then
+    it is refused (a name resolution error), so a pin that does not match the name urllib3
+    connects to can never turn into a second, unchecked lookup. One adapter per session
+    and one session per worker thread, so pins are not shared across threads.
     """
 
-    def __init__(self, resolver: Resolver = system_resolver, **kwargs: object) -> None:
+    def __init__(self, resolver: Resolver = system_resolver, *, strict: bool = False, **kwargs: object) -> None:
         self.resolver = resolver
+        self.strict = strict
         self._pins: dict[tuple[str, int], list[str]] = {}
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._sockets_lock = threading.Lock()
@@ -241,7 +244,11 @@ class SafeAdapter(HTTPAdapter):
 
     def addresses_for(self, host: str, port: int) -> list[str]:
         pinned = self._pins.get((_pin_key(host), port))
-        return pinned if pinned is not None else self.resolver(host, port)
+        if pinned is not None:
+            return pinned
+        if self.strict:
+            raise ResolveError(host, f"{host}:{port} was not checked before connecting (no pinned address)")
+        return self.resolver(host, port)
 
     def init_poolmanager(self, *args: object, **kwargs: object) -> None:
         super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
@@ -321,18 +328,24 @@ class Watchdog:
                 self._cond.wait(None if soonest is None else max(0.0, soonest - now))
 
 
-def make_session(user_agent: str, resolver: Resolver = system_resolver, pool_size: int = 4) -> requests.Session:
+def make_session(
+    user_agent: str, resolver: Resolver = system_resolver, pool_size: int = 4, *, strict: bool = True
+) -> requests.Session:
     """A session for the fetcher: our User-Agent, pinned-address adapters, no proxies from the environment.
 
     ``trust_env`` is off: environment proxies would make the address checks meaningless
-    and ``.netrc`` credentials must not leak to cited sites.
+    and ``.netrc`` credentials must not leak to cited sites. ``strict`` (the default):
+    connections go only to pinned addresses (see :class:`SafeAdapter`); the fetcher pins
+    every host it contacts, after checking it.
     """
     session = requests.Session()
     session.trust_env = False
     session.headers["User-Agent"] = user_agent
     session.headers["Accept-Encoding"] = "gzip, deflate"
     session.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-    adapter = SafeAdapter(resolver, pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    adapter = SafeAdapter(
+        resolver, strict=strict, pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 from fakeweb import FakeWeb, Reply, Request, closed_url
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +26,7 @@ import archiver.fetch as fetch_mod
 from archiver.cli import main
 from archiver.config import FetchConfig
 from archiver.fetch import fetch_many, fetch_one
-from archiver.net import StaticResolver, blocked_reason, redact
+from archiver.net import StaticResolver, blocked_reason, make_session, redact, safe_adapter
 from archiver.types import ErrorKind
 
 
@@ -506,3 +507,18 @@ def test_a_304_to_an_unconditional_request_is_not_a_success(fakeweb: FakeWeb) ->
     assert not result.ok and result.error is ErrorKind.HTTP_ERROR and result.status == 304
     assert "unconditional" in result.message
     assert fetch_one(url, config=cfg(), headers={"If-None-Match": '"v1"'}).ok
+
+
+def test_a_fetcher_session_never_connects_to_an_unchecked_host(fakeweb: FakeWeb) -> None:
+    # Defence in depth: if a pin ever failed to match the name urllib3 connects to, the
+    # connection must fail rather than resolve the name again without the address check.
+    resolver = StaticResolver({"unchecked.example": ["127.0.0.1"]})
+    session = make_session("t/1", resolver)
+    url = f"http://unchecked.example:{fakeweb.port()}/"
+    with pytest.raises(requests.exceptions.ConnectionError):
+        session.get(url, timeout=2)
+    assert resolver.calls == [] and fakeweb.total() == 0
+    safe_adapter(session, url).pin("unchecked.example", fakeweb.port(), ["127.0.0.1"])
+    assert session.get(url, timeout=2).status_code == 404  # pinned: connects, without a lookup
+    assert resolver.calls == []
+    session.close()
