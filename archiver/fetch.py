@@ -940,7 +940,12 @@ def _run(
             if isinstance(item, BaseException):
                 raise item
             if on_result is not None:
-                on_result(item)
+                try:
+                    on_result(item)
+                except BaseException:  # the consumer never gets this result: remove its spill file
+                    if item.body is not None:
+                        item.body.discard()
+                    raise
             yield item
     finally:
         if not finished:

@@ -27,7 +27,7 @@ from archiver.cli import main
 from archiver.config import FetchConfig
 from archiver.fetch import fetch_many, fetch_one
 from archiver.net import StaticResolver, blocked_reason, make_session, redact, safe_adapter
-from archiver.types import ErrorKind
+from archiver.types import ErrorKind, FetchResult
 
 
 def cfg(**changes: object) -> FetchConfig:
@@ -522,3 +522,15 @@ def test_a_fetcher_session_never_connects_to_an_unchecked_host(fakeweb: FakeWeb)
     assert session.get(url, timeout=2).status_code == 404  # pinned: connects, without a lookup
     assert resolver.calls == []
     session.close()
+
+
+def test_ctrl_c_in_on_result_leaves_no_spill_file(spill_dir: Path) -> None:
+    def interrupt(result: FetchResult) -> None:
+        raise KeyboardInterrupt
+
+    with FakeWeb() as web:
+        urls = [web.add(f"/big{i}", b"y" * 5000, content_type="text/plain") for i in range(3)]
+        with pytest.raises(KeyboardInterrupt):
+            list(fetch_many(urls, config=cfg(spill_bytes=1000), on_result=interrupt))
+    assert _fetch_threads() == []
+    assert list(spill_dir.iterdir()) == []
