@@ -534,3 +534,13 @@ def test_ctrl_c_in_on_result_leaves_no_spill_file(spill_dir: Path) -> None:
             list(fetch_many(urls, config=cfg(spill_bytes=1000), on_result=interrupt))
     assert _fetch_threads() == []
     assert list(spill_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "host", ["2130706433", "0x7f.1", "0177.0.0.1", "127.1", "[::ffff:127.0.0.1]", "[::1]", "0", "localhost"]
+)
+def test_other_spellings_of_loopback_are_refused(fakeweb: FakeWeb, host: str) -> None:
+    # Resolved by the system resolver (numeric forms need no DNS) and checked after resolution.
+    result = fetch_one(f"http://{host}:{fakeweb.port()}/a", config=FetchConfig(retries=0))
+    assert result.error is ErrorKind.BLOCKED_PRIVATE, result.message
+    assert fakeweb.total() == 0
