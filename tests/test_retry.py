@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.retry import Outcome, is_transient, outcome_of, parse_retry_after, retrying
+from archiver.retry import (
+    BACKOFF_JITTER,
+    BACKOFF_MAX,
+    Outcome,
+    is_transient,
+    outcome_of,
+    parse_retry_after,
+    retrying,
+)
 from archiver.types import ErrorKind
 
 
@@ -147,3 +155,10 @@ def test_parse_retry_after_never_raises_on_hostile_values(value: str) -> None:
 def test_parse_retry_after_total(value: str) -> None:
     seconds = parse_retry_after(value)
     assert seconds is None or (seconds >= 0.0 and seconds == seconds and seconds != float("inf"))
+
+
+def test_backoff_is_capped() -> None:
+    slept: list[float] = []
+    retrying(12, sleep=slept.append)(lambda: Outcome(error=ErrorKind.RESET))
+    assert len(slept) == 12
+    assert max(slept) <= BACKOFF_MAX + BACKOFF_JITTER and slept[-1] >= BACKOFF_MAX
