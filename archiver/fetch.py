@@ -616,6 +616,11 @@ class _Fetcher:
         if error is None:
             return _Attempt(**base, outcome=outcome, body=body, head=bytes(sink.head))
         kind, message = error
+        if status >= 400:
+            # An error page cut short (or too large) is still that error: the status decides
+            # (404 final, 503 retried) and the body is kept, marked truncated.
+            log.debug("%s: %s (error page)", redact(url), message)
+            return _Attempt(**base, outcome=outcome, body=body, head=bytes(sink.head), truncated=True)
         # The server answered; keep its status in the outcome so a retry decision can see it.
         return _Attempt(
             **base, outcome=Outcome(error=kind, status=status), body=body, head=bytes(sink.head),

@@ -544,3 +544,15 @@ def test_other_spellings_of_loopback_are_refused(fakeweb: FakeWeb, host: str) ->
     result = fetch_one(f"http://{host}:{fakeweb.port()}/a", config=FetchConfig(retries=0))
     assert result.error is ErrorKind.BLOCKED_PRIVATE, result.message
     assert fakeweb.total() == 0
+
+
+def test_a_404_whose_error_page_is_cut_short_is_still_a_404(fakeweb: FakeWeb) -> None:
+    # The status is the answer; a cut error page must not turn "gone" into a retried
+    # "truncated" failure (4 requests instead of 1, and `check` saying error instead of dead).
+    fakeweb.route("/gone", lambda req, n: Reply(status=404, chunks=[b"n" * 100], length=1000, action="short"))
+    slept: list[float] = []
+    result = fetch_one(fakeweb.url("/gone"), config=cfg(), sleep=slept.append)
+    assert result.status == 404 and result.error is ErrorKind.HTTP_ERROR
+    assert result.message.startswith("http_error: 404")
+    assert result.truncated and result.body.read() == b"n" * 100
+    assert fakeweb.count("/gone") == 1 and slept == []
