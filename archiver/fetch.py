@@ -24,7 +24,8 @@ Contract:
   decompression (a capped body is kept, ``truncated``, error ``too_large``), hashed
   while read and spilled to a temporary file above ``config.spill_bytes`` (the
   owner calls ``result.body.discard()``). A body cut short (Content-Length not met,
-  connection reset) is kept, ``truncated``, error ``truncated``. Each attempt has a
+  connection reset) is kept, ``truncated``, error ``truncated`` (an error page keeps
+  its status as the error: a cut 404 is still ``http_error`` 404). Each attempt has a
   total deadline (``config.deadline``) on top of the connect/read ``config.timeout``,
   headers included (a watchdog shuts the connection of a trickling answer).
 - A 304 is a success with no body. Caller headers (``If-None-Match``...) are sent as given
