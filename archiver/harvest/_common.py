@@ -194,16 +194,18 @@ class Contexts:
         self.text = index.text
         self.clean = clean
         self._hints: dict[int, str | None] = {}
+        self._link_only: dict[int, bool] = {}
 
     def around(self, start: int, end: int, lo: int | None = None, hi: int | None = None) -> str:
         """Context of the link at ``text[start:end]``; the sentence may not cross ``lo``/``hi``
         (default: the paragraph's bounds)."""
         line, _ = self.index.line_col(start)
-        l_lo, l_hi = self.index.line_bounds(line)
-        if is_link_only(self.text[l_lo:l_hi]):
+        if self.link_only(line):
             context = self.hint(line)
-            if not context:
-                context = bound_context(collapse(self.text[l_lo:l_hi]), collapse(self.text[start:end]))
+            if not context:  # the line itself, around the link (a window: lines can be megabytes long)
+                l_lo, l_hi = self.index.line_bounds(line)
+                lo, hi = max(l_lo, start - 2 * CONTEXT_LIMIT), min(l_hi, end + 2 * CONTEXT_LIMIT)
+                context = bound_context(collapse(self.text[lo:hi]), collapse(self.text[start:end]))
         else:
             if lo is None or hi is None:
                 _, p_lo, p_hi = self.index.paragraph(start)
@@ -211,6 +213,17 @@ class Contexts:
                 hi = p_hi if hi is None else hi
             context = sentence_around(self.text, start, end, lo, hi)
         return self.clean(context) if self.clean is not None else context
+
+    def link_only(self, line: int) -> bool:
+        """True when 1-based ``line`` holds only URLs and punctuation (after ``clean``); memoised,
+        so a long line with many links is looked at once."""
+        known = self._link_only.get(line)
+        if known is None:
+            lo, hi = self.index.line_bounds(line)
+            text = self.text[lo:hi]
+            known = is_link_only(self.clean(text) if self.clean is not None else text)
+            self._link_only[line] = known
+        return known
 
     def hint(self, line: int) -> str | None:
         """The "what this cites" hint for a link-only ``line`` (1-based), or ``None``."""

@@ -137,26 +137,49 @@ def _hints(tag: Tag) -> str:
     ) + " " + str(tag.get("role") or "")
 
 
-def _is_boilerplate(tag: Tag) -> bool:
-    for parent in tag.parents:
-        if not isinstance(parent, Tag):
-            continue
-        if parent.name in _BOILERPLATE_TAGS:
+class _Ancestry:
+    """"Is this element inside a block of kind X?", memoised along parent chains (linear on deep pages).
+
+    An element is inside when it or one of its ancestors has a tag name in ``names`` or
+    class/id/role hints matching ``hint``; ``html`` and ``body`` never count.
+    """
+
+    def __init__(self, hint: re.Pattern[str], names: frozenset[str] = frozenset()) -> None:
+        self.hint = hint
+        self.names = names
+        self.memo: dict[int, bool] = {}
+
+    def _own(self, element: Tag) -> bool:
+        if element.name in ("html", "body", "[document]"):
+            return False
+        if element.name in self.names:
             return True
-        hints = _hints(parent)
-        if hints.strip() and _BOILERPLATE_HINT.search(hints):
-            return True
-    return False
+        hints = _hints(element)
+        return bool(hints.strip()) and self.hint.search(hints) is not None
+
+    def inside(self, element: Tag) -> bool:
+        chain: list[Tag] = []
+        result = False
+        node: Tag | None = element
+        while node is not None:
+            known = self.memo.get(id(node))
+            if known is not None:
+                result = known
+                break
+            chain.append(node)
+            if self._own(node):
+                result = True
+                break
+            node = node.parent
+        for visited in chain:
+            self.memo[id(visited)] = result
+        return result
 
 
-def _is_content_chrome(tag: Tag) -> bool:
-    """True for a link inside the chrome that main-content extraction keeps (see ``_CONTENT_CHROME_HINT``)."""
-    for element in (tag, *tag.parents):
-        if isinstance(element, Tag) and element.name not in ("html", "body"):
-            hints = _hints(element)
-            if hints.strip() and _CONTENT_CHROME_HINT.search(hints):
-                return True
-    return False
+def _is_boilerplate(tag: Tag, ancestry: _Ancestry | None = None) -> bool:
+    """True when a parent of ``tag`` is navigation, header, footer, sidebar, share bar... (see the hints)."""
+    ancestry = ancestry or _Ancestry(_BOILERPLATE_HINT, _BOILERPLATE_TAGS)
+    return tag.parent is not None and ancestry.inside(tag.parent)
 
 
 def _anchor_text(tag: Tag) -> str:
@@ -172,7 +195,7 @@ def _anchor_text(tag: Tag) -> str:
     return text
 
 
-def _select_main(anchors: list[Tag], refs: list[tuple[str, str]]) -> list[Tag]:
+def _select_main(anchors: list[Tag], refs: list[tuple[str, str]], boilerplate: _Ancestry) -> list[Tag]:
     """The anchors that trafilatura's main-content refs stand for (document order).
 
     Matching is by (href, text) first, then by href alone; when an href occurs both in and out of
@@ -180,7 +203,7 @@ def _select_main(anchors: list[Tag], refs: list[tuple[str, str]]) -> list[Tag]:
     """
     pairs = Counter(refs)
     hrefs = Counter(href for href, _ in refs)
-    ordered = sorted(range(len(anchors)), key=lambda i: _is_boilerplate(anchors[i]))
+    ordered = sorted(range(len(anchors)), key=lambda i: _is_boilerplate(anchors[i], boilerplate))
     chosen: set[int] = set()
     for i in ordered:
         key = (str(anchors[i]["href"]).strip(), _anchor_text(anchors[i]))
@@ -364,19 +387,27 @@ def harvest_html(
 def _main_links(text: str, links: list[Tag]) -> list[Tag]:
     """The links of the article's main content, in document order (rules in the module docstring)."""
     anchors = [tag for tag in links if tag.name in LINK_TAGS]
+    boilerplate = _Ancestry(_BOILERPLATE_HINT, _BOILERPLATE_TAGS)
     main = _main_content(text)
     if main is None:
-        chosen = [tag for tag in links if not _is_boilerplate(tag)]
+        chosen = [tag for tag in links if not _is_boilerplate(tag, boilerplate)]
     else:
         refs, main_text = main
         if refs:
-            chosen = _select_main(anchors, refs)
+            chosen = _select_main(anchors, refs, boilerplate)
         else:
             # On short pages trafilatura falls back to extractors that drop links: keep the links
             # outside boilerplate whose text is part of the main text.
-            chosen = [a for a in anchors if not _is_boilerplate(a) and (t := _anchor_text(a)) and t in main_text]
-        chosen += [q for q in links if q.name in CITE_TAGS and not _is_boilerplate(q) and _quote_in_main(q, main_text)]
-    kept = {id(tag) for tag in chosen if not _is_content_chrome(tag)}
+            chosen = [
+                a for a in anchors
+                if not _is_boilerplate(a, boilerplate) and (t := _anchor_text(a)) and t in main_text
+            ]
+        chosen += [
+            q for q in links
+            if q.name in CITE_TAGS and not _is_boilerplate(q, boilerplate) and _quote_in_main(q, main_text)
+        ]
+    chrome = _Ancestry(_CONTENT_CHROME_HINT)  # chrome inside the content (the link itself may say "share")
+    kept = {id(tag) for tag in chosen if not chrome.inside(tag)}
     return [tag for tag in links if id(tag) in kept]
 
 

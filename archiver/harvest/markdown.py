@@ -153,16 +153,21 @@ class _Block:
         self.lines = lines
         self.starts = [0]
         self.starts.extend(m.end() for m in re.finditer("\n", content))
+        self._prefixes: dict[int, int] = {}  # line (in the block) -> column of its content in the source
 
     def line_col(self, offset: int) -> tuple[int, int]:
         k = bisect.bisect_right(self.starts, offset) - 1
-        line_index = self.first_line + k
-        content_line = self.content[self.starts[k] :].split("\n", 1)[0]
-        source_line = self.lines[line_index] if line_index < len(self.lines) else ""
-        prefix = source_line.find(content_line) if content_line else -1
-        if prefix < 0:
-            prefix = len(source_line) - len(source_line.lstrip())
-        return line_index + 1, prefix + offset - self.starts[k] + 1
+        prefix = self._prefixes.get(k)
+        if prefix is None:  # once per line: a long line with many links stays linear
+            line_index = self.first_line + k
+            end = self.starts[k + 1] - 1 if k + 1 < len(self.starts) else len(self.content)
+            content_line = self.content[self.starts[k] : end]
+            source_line = self.lines[line_index] if line_index < len(self.lines) else ""
+            prefix = source_line.find(content_line) if content_line else -1
+            if prefix < 0:
+                prefix = len(source_line) - len(source_line.lstrip())
+            self._prefixes[k] = prefix
+        return self.first_line + k + 1, prefix + offset - self.starts[k] + 1
 
 
 def _html_links(fragment: str) -> list[tuple[int, int, str, str | None]]:
@@ -262,10 +267,8 @@ def _inline_citations(
     for start, end, raw, url_text, anchor in items:
         line, column = block.line_col(start)
         context = ""
-        if anchor is None or is_link_only(anchor):
-            l_lo, l_hi = contexts.index.line_bounds(line)
-            if is_link_only(_clean_context(contexts.text[l_lo:l_hi])):
-                context = contexts.hint(line) or ""
+        if (anchor is None or is_link_only(anchor)) and contexts.link_only(line):
+            context = contexts.hint(line) or ""
         if not context:
             context = _clean_context(sentence_around(content, start, end))
         out.append(
