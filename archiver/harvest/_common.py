@@ -5,17 +5,24 @@ Positions are computed on the decoded text with newlines normalised to ``\\n`` (
 
 The context rule (``Citation.context``), the same for every format:
 
-1. the sentence around the link, inside its paragraph (block), white space collapsed;
+1. the sentence around the link, inside its paragraph (block), white space collapsed; a sentence
+   ends at ``. ! ? …`` (plus closing quotes and reference markers such as ``[1]``) followed by
+   white space and no lower-case letter or digit ("U.S. officials", "Feb. 27" do not end one).
+   Markdown shows link text instead of link syntax; in HTML, a sentence under six words (a
+   reference-list entry, "^ Historic England.") is widened to its whole block;
 2. when the link's line (for HTML: its block) holds nothing but URLs, bullets, numbers and
    punctuation -- a list of sources, a URL pasted on its own line -- that line says nothing about
-   the link, so the context is a "what this cites" hint instead: the last sentence of the nearest
-   preceding prose line (at least :data:`HINT_WORDS` words outside URLs), looked for first in the
-   same paragraph, then in the previous paragraphs (at most :data:`HINT_LINES` lines back; link
-   lines and short labels such as ``Sources:`` are passed over);
-3. with no such line, the line (block) itself.
+   the link, so the context is a "what this cites" hint instead: the sentence that ends the nearest
+   run of text lines above the link holding a prose line (at least :data:`HINT_WORDS` words
+   outside URLs), looked for first in the same paragraph, then in the previous paragraphs (at most
+   :data:`HINT_LINES` lines back; link lines, blank lines and short labels such as ``Sources:`` are
+   passed over). Every link of a list of links gets the same hint. A hint may not mention the
+   link: it tells what the list is about (the seed article: the sentence before its block of URLs);
+3. with no such line, the line (block) itself, around the link.
 
-A context is at most about :data:`CONTEXT_LIMIT` characters (:func:`bound_context` cuts around the
-link, or keeps the end of a hint sentence).
+A context is at most about :data:`CONTEXT_LIMIT` characters: :func:`bound_context` cuts at word
+boundaries around the link (or, for a hint, keeps the end of the sentence, nearest the link) and
+marks each cut with ``…``.
 """
 
 from __future__ import annotations
