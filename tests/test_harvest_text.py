@@ -351,3 +351,11 @@ def test_long_url_list_gets_the_heading_sentence_everywhere() -> None:
     citations = harvest_text("These are the sources of the story.\n" + urls + "\n", "s")
     assert len(citations) == 3000
     assert {c.context for c in citations} == {"These are the sources of the story."}
+
+
+def test_ipv6_literal_with_a_scheme() -> None:
+    citations = harvest_text("Mirror at http://[2001:DB8::1]:8080/data. Local (http://[::1]/x).", "s")
+    assert [(c.raw, c.url) for c in citations] == [
+        ("http://[2001:DB8::1]:8080/data", "http://[2001:db8::1]:8080/data"),
+        ("http://[::1]/x", "http://[::1]/x"),
+    ]
