@@ -314,7 +314,8 @@ def _canonicalize(text: str) -> str:
     userinfo, host, port = _split_netloc(match.group(3), text)
     host = _canonical_host(host, text)
     if port:
-        if not port.isascii() or not port.isdigit() or len(port) > 5 or int(port) > 65535:
+        # leading zeros are allowed (WHATWG: http://f:00000000000000/c is port 0)
+        if not port.isascii() or not port.isdigit() or len(port.lstrip("0")) > 5 or int(port) > 65535:
             raise InvalidURLError(f"bad port {port!r}", text)
         port = "" if int(port) == _HTTP_SCHEMES[scheme] else str(int(port))
     try:

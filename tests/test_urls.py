@@ -205,6 +205,15 @@ def test_canonicalize_never_crashes_on_garbage(text: str) -> None:
 EDGE_MERGED = [
     ("http://example.com:/x", "http://example.com/x"),  # empty port
     ("http://example.com:081/", "http://example.com:81/"),
+    # WHATWG web-platform-tests url/resources/urltestdata.json (3-clause BSD)
+    ("http://f:00000000000000/c", "http://f:0/c"),
+    ("http://f:00000000000000000000080/c", "http://f/c"),
+    ("http://f:\n/c", "http://f/c"),
+    ("http://&a:foo(b]c@d:2/", "http://&a:foo(b%5Dc@d:2/"),
+    ("http://::@c@d:2", "http://:%3A%40c@d:2/"),
+    ("http://foo.com/\\@", "http://foo.com//@"),
+    ("https://test:@test", "https://test@test/"),
+    ("http://example\t.\norg", "http://example.org/"),
     ("http://127.0.0.1:80/", "http://127.0.0.1/"),
     ("http://www.foo.com.:81/foo", "http://www.foo.com:81/foo"),
     ("http://ex%61mple.com/", "http://example.com/"),  # percent-encoded unreserved in the host
@@ -271,6 +280,9 @@ def test_edge_kept(url: str) -> None:
     ("raw", "message"),
     [
         ("http://example.com:65536/", "bad port"),
+        ("http://f:b/c", "bad port"),
+        ("http://f: /c", "bad port"),
+        ("http://f:999999/c", "bad port"),
         ("http://example.com:-1/", "bad port"),
         ("http://example.com:\uff18\uff10/", "bad port"),  # full-width digits are not a port
         ("http://ex%zzample.com/", "bad host"),
