@@ -62,8 +62,10 @@ class Citation:
     punctuation); ``url`` is its canonical form (see :func:`archiver.urls.canonicalize`).
     ``line`` and ``column`` are 1-based positions in the source text, ``paragraph``
     counts blocks (paragraphs, list items, headings, table cells...) from 1.
-    ``context`` is the sentence or line around the link; ``anchor`` the link text
-    for Markdown and HTML links, ``None`` for bare URLs.
+    ``context`` is the sentence around the link, or, for a link on a line holding
+    only URLs, the nearest preceding prose sentence (the rule is in
+    :mod:`archiver.harvest._common`); ``anchor`` the link text for Markdown and
+    HTML links, ``None`` for bare URLs.
     """
 
     raw: str
@@ -193,7 +195,7 @@ class FetchResult:
     only for a complete 2xx (or 304) answer. ``headers`` are those of the final
     response. ``content_type`` is the media type (no parameters), sniffed when the
     header was missing or wrong. ``encoding``/``encoding_source`` say how text
-    would be decoded (``bom``, ``header``, ``meta``, ``detected``, ``default``);
+    would be decoded (``bom``, ``header``, ``meta``, ``xml``, ``utf-8``, ``detected``, ``default``);
     ``None`` for binary content.
     """
 
