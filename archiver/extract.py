@@ -1,8 +1,7 @@
 """Extraction: bytes of a captured page -> main text and metadata (:class:`~archiver.types.Extracted`).
 
 The only module that imports trafilatura (besides the harvester's main-content link
-detection, and :mod:`archiver._extract_warm`, which preloads it in the extraction
-pool's forkserver). Contract:
+detection). Contract:
 
 - HTML/XHTML is decoded *here*, with the encoding the fetcher decided (or, when it did
   not, :func:`archiver.encoding.decide`), and trafilatura receives a ``str``: its own

@@ -258,7 +258,7 @@ def _process_pool(workers: int) -> ProcessPoolExecutor | None:
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             ctx = multiprocessing.get_context(method)
             if method == "forkserver":
-                ctx.set_forkserver_preload(["archiver._extract_warm"])
+                ctx.set_forkserver_preload(["archiver.extract", "trafilatura"])
             _POOL = ProcessPoolExecutor(
                 max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
             )
