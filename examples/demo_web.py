@@ -3,7 +3,8 @@
     python examples/demo_web.py            # serves http://127.0.0.1:8765/ until Ctrl-C
     python examples/demo_web.py --changed  # the same site, months later: pages moved, died, changed
 
-It also writes ``examples/demo-article.md``, an article citing the demo pages. Because the
+It also writes ``examples/demo-article.md``, an article citing the demo pages (with ``--port N``
+its links point to that port). Because the
 pages live on 127.0.0.1, archiver must be told ``--allow-private`` to fetch them (it refuses
 loopback and private addresses by default).
 """
@@ -16,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 PORT = 8765
-BASE = f"http://127.0.0.1:{PORT}"
 
 NAV = """<header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/business">Business</a>
 <a href="/about">About us</a></nav></header>"""
@@ -59,7 +59,7 @@ RU_TEXT = [
 ]
 
 
-def site(changed: bool) -> dict[str, tuple[int, dict[str, str], bytes]]:
+def site(changed: bool, base: str) -> dict[str, tuple[int, dict[str, str], bytes]]:
     html = "text/html; charset=utf-8"
     pages: dict[str, tuple[int, dict[str, str], bytes]] = {
         "/": (200, {"Content-Type": html}, page("Demo News", ["Welcome to the front page."]).encode()),
@@ -83,24 +83,24 @@ def site(changed: bool) -> dict[str, tuple[int, dict[str, str], bytes]]:
         ]
         pages["/2025/04/flights"] = (200, {"Content-Type": html}, page("Talks postponed", rewritten).encode())
         pages["/archive/2025/aeroflot"] = pages["/2025/04/aeroflot"]
-        pages["/2025/04/aeroflot"] = (301, {"Location": f"{BASE}/archive/2025/aeroflot"}, b"")
+        pages["/2025/04/aeroflot"] = (301, {"Location": f"{base}/archive/2025/aeroflot"}, b"")
         del pages["/ru/1030524"]
     return pages
 
 
-ARTICLE = f"""# Moscow and Washington prepare a third round of talks
+ARTICLE = """# Moscow and Washington prepare a third round of talks
 
 Russia's deputy foreign minister said the next round could come "very soon":
 “The third round of bilateral consultations on irritants is approaching. It’s too early to talk about a
 specific date, but I hope the discussions will take place very soon,” he said
-([report]({BASE}/2025/04/flights?utm_source=demo)).
+([report]({base}/2025/04/flights?utm_source=demo)).
 
 Moscow also asked Washington to lift sanctions on its national airline: “Russia asked the United States to lift
-sanctions from the national airline Aeroflot as part of the talks” ({BASE}/2025/04/aeroflot).
+sanctions from the national airline Aeroflot as part of the talks” ({base}/2025/04/aeroflot).
 
-The Russian-language report is at <{BASE}/ru/1030524>.
+The Russian-language report is at <{base}/ru/1030524>.
 
-[report]: {BASE}/2025/04/flights
+[report]: {base}/2025/04/flights
 """
 
 
@@ -109,8 +109,9 @@ def main() -> None:
     parser.add_argument("--changed", action="store_true", help="serve the site as it is months later")
     parser.add_argument("--port", type=int, default=PORT)
     args = parser.parse_args()
-    pages = site(args.changed)
-    Path(__file__).with_name("demo-article.md").write_text(ARTICLE, encoding="utf-8")
+    base = f"http://127.0.0.1:{args.port}"
+    pages = site(args.changed, base)
+    Path(__file__).with_name("demo-article.md").write_text(ARTICLE.format(base=base), encoding="utf-8")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -128,7 +129,10 @@ def main() -> None:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             sys.stderr.write(f"demo web: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    except OSError as exc:
+        sys.exit(f"demo web: cannot listen on 127.0.0.1:{args.port}: {exc.strerror} (try --port)")
     state = "changed" if args.changed else "original"
     print(f"demo web ({state}) on http://127.0.0.1:{args.port}/ ; article: examples/demo-article.md ; Ctrl-C stops")
     try:
