@@ -671,7 +671,9 @@ class _Workers:
             if self.workers > 0:
                 from archiver.pipeline import _process_pool
 
-                self._pool = _process_pool(self.workers)
+                # A check extracts only changed pages, where trafilatura's jusText fallback
+                # is common: its stop words are built once in the forkserver, not per worker.
+                self._pool = _process_pool(self.workers, warm_justext=True)
         return self._pool
 
     def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None]) -> None:

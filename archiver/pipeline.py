@@ -239,11 +239,13 @@ _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
-def _process_pool(workers: int) -> ProcessPoolExecutor | None:
+def _process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExecutor | None:
     """A process pool shared by the runs of this process (so tests and repeated runs pay its start once).
 
     Workers come from a forkserver (never forked from a process with running threads);
     ``None`` when no pool can be made (then extraction runs in-line in a thread).
+    ``warm_justext`` (``check``): the forkserver, when this call starts it, also builds
+    jusText's stop words once for all workers (see :mod:`archiver._extract_warm`).
     """
     global _POOL, _POOL_SIZE
     with _POOL_LOCK:
@@ -258,7 +260,9 @@ def _process_pool(workers: int) -> ProcessPoolExecutor | None:
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             ctx = multiprocessing.get_context(method)
             if method == "forkserver":
-                ctx.set_forkserver_preload(["archiver.extract", "trafilatura"])
+                ctx.set_forkserver_preload(
+                    ["archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
+                )
             _POOL = ProcessPoolExecutor(
                 max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
             )

@@ -231,7 +231,7 @@ def warm_pool() -> float:
     from archiver.pipeline import DEFAULT_EXTRACT_WORKERS, _process_pool
 
     start = time.perf_counter()
-    pool = _process_pool(DEFAULT_EXTRACT_WORKERS)
+    pool = _process_pool(DEFAULT_EXTRACT_WORKERS, warm_justext=True)  # as check's own _Workers asks
     if pool is not None:
         job = ("text/html", article_html(articles()["bikes"]).encode(), "utf-8", "http://x/", "text/html")
         for future in [pool.submit(extract_job, job) for _ in range(4 * DEFAULT_EXTRACT_WORKERS)]:
