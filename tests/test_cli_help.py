@@ -49,3 +49,21 @@ def test_python_dash_m() -> None:
 def test_unknown_command_exits_2() -> None:
     result = CliRunner().invoke(main, ["no-such-command"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["links", "--jsn", "x"], ["no-such-command"], ["links"], ["search", "--limit", "x", "foo"]],
+)
+def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("archiver: error: "), result.output
+    assert "--help" in lines[0]
+
+
+def test_bare_command_prints_help_and_succeeds() -> None:
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0
+    assert "Commands:" in result.output

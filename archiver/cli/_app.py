@@ -36,10 +36,32 @@ EXIT_CODES_HELP = "Exit codes: 0 success, 1 problems found, 2 bad input or usage
 
 
 class ArchiverGroup(click.Group):
-    """A group that lists commands in the order they were added."""
+    """A group that lists commands in the order they were added, and reports usage errors in one line."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Run click in non-standalone mode so every error, usage errors included, is one line.
+
+        Click's own report of a usage error is three lines (usage, "Try --help", error);
+        ours is ``archiver: error: MESSAGE (see 'archiver CMD --help')``, exit 2.
+        """
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:  # bare `archiver`
+                click.echo(exc.ctx.get_help())
+                sys.exit(0)
+            where = exc.ctx.command_path if exc.ctx is not None else "archiver"
+            fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+        except click.Abort:
+            click.echo("archiver: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,8 +70,14 @@ def main() -> None:
     """archiver: preserve the web pages an article cites, and check them later, offline.
 
     \b
-    Example:
-      archiver links seeds/article.txt
+    Examples:
+      archiver links seeds/000_a601677b5c772689.txt
+      archiver archive article.md
+      archiver check --fail-on dead,soft404
+      archiver verify article.md
+
+    Exit codes: 0 success, 1 problems found (failed links, dead citations,
+    quotations not found), 2 bad input or usage, 130 interrupted.
     """
 
 
