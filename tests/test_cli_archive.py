@@ -279,3 +279,55 @@ def test_article_url_that_fails(fakeweb, db_path: Path) -> None:  # type: ignore
     assert result.exit_code == 1
     (record,) = json_lines(result.stdout)
     assert record["status"] == "failed" and record["http_status"] == 404
+
+
+def _held_pages(fakeweb, n: int):  # type: ignore[no-untyped-def]
+    """``n`` pages; all but the first wait for the returned event before answering."""
+    import threading
+
+    from fakeweb import Reply
+
+    release = threading.Event()
+    body = "<html><body><p>" + "A page of plain prose about lighthouses. " * 20 + "</p></body></html>"
+
+    def held(request, count):  # type: ignore[no-untyped-def]
+        release.wait(20)
+        return Reply(body=body.encode())
+
+    urls = [fakeweb.add("/p0", body=body)] + [fakeweb.route(f"/p{i}", held) for i in range(1, n)]
+    return urls, release
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_closed_stdout_keeps_archiving_with_summary_on_stderr(
+    fakeweb, tmp_path: Path, as_json: bool  # type: ignore[no-untyped-def]
+) -> None:
+    import subprocess
+
+    urls, release = _held_pages(fakeweb, 12)
+    urls.append(fakeweb.always("/gone", status=404))
+    article = tmp_path / "many.txt"
+    article.write_text("\n".join(f"See {u} here." for u in urls) + "\n")
+    db = tmp_path / "pipe.db"
+    args = ["archive", str(article), "--db", str(db), "--allow-private", "--retries", "0"]
+    cmd = subprocess_cmd(*args, *(["--json"] if as_json else []))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        if as_json:
+            first = json.loads(proc.stdout.readline())  # like `| head -1`
+            assert first["url"] in urls
+        proc.stdout.close()  # the reader is gone: every later write to stdout fails with EPIPE
+        release.set()
+        err = proc.stderr.read()
+        rc = proc.wait(timeout=60)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+    assert rc == 1, err  # the normal code: one link failed (404), not 0 and not a crash
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert "13 links: 12 archived, 0 unchanged, 0 skipped, 1 failed (http_error 1)" in err
+    assert "standard output was closed" in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM snapshots WHERE http_status = 200").fetchone()[0] == 12

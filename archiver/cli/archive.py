@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import os
 import sys
 import threading
 import time
@@ -29,19 +31,33 @@ from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duratio
 from archiver.types import ArchiveStatus
 
 
+class _StdoutConsole(Console):
+    """A console on standard output that reports a closed pipe instead of exiting.
+
+    rich's default ``on_broken_pipe`` raises ``SystemExit(1)``, which would skip the
+    summary; here the ``BrokenPipeError`` reaches the command, which moves on to stderr.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "standard output was closed")
+
+
 class _Display:
     """Progress on standard error (a bar on a terminal), JSON lines or nothing on standard output."""
 
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
-        self.out = Console(highlight=False, soft_wrap=True)
+        self.out = _StdoutConsole(highlight=False, soft_wrap=True)
         self.progress: Progress | None = None
         self.task: Any = None
         self.done = 0
         self.failed = 0
         self.started = time.monotonic()
         self.lock = threading.Lock()
+        self.stdout_closed = False  # the reader of standard output went away (`| head -1`)
+        self.lines_written = 0
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -57,6 +73,24 @@ class _Display:
         else:
             yield
 
+    def close_stdout(self) -> None:
+        """Standard output is gone: send what is still written there to os.devnull, and keep going.
+
+        Archiving is not stopped by a closed pipe (``archiver archive --json | head -1``):
+        every link is still captured, the summary goes to standard error and the exit
+        code is the usual one. Pointing file descriptor 1 at os.devnull (rather than
+        closing it) also keeps the interpreter's final flush from complaining.
+        """
+        self.stdout_closed = True
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+    def summary_console(self) -> Console:
+        """Where the summary goes: standard error with --json or once standard output is closed."""
+        return self.err if self.as_json or self.stdout_closed else self.out
+
     def plan(self, total: int) -> None:
         if self.progress is not None:
             self.progress.update(self.task, total=total)
@@ -65,12 +99,22 @@ class _Display:
         with self.lock:
             self.done += 1
             self.failed += outcome.status is ArchiveStatus.FAILED
-            if self.as_json:
-                emit_json(outcome.to_json())
+            if self.as_json and not self.stdout_closed:
+                try:
+                    emit_json(outcome.to_json())
+                    self.lines_written += 1
+                except OSError as exc:
+                    if not _is_broken_pipe(exc):
+                        raise
+                    self.close_stdout()
             if self.progress is not None:
                 rate = self.done / max(time.monotonic() - self.started, 1e-6)
                 self.progress.update(self.task, advance=1, rate=f"{rate:.1f}/s",
                                      failures=f"[red]{self.failed} failed[/]" if self.failed else "")
+
+
+def _is_broken_pipe(exc: OSError) -> bool:
+    return isinstance(exc, BrokenPipeError) or exc.errno in (errno.EPIPE, errno.EINVAL)
 
 
 def _render_summary(console: Console, report: ArchiveReport, db_path: Path) -> None:
@@ -130,6 +174,8 @@ def archive_command(
     skipped, failed by error kind, the database). --json prints one object per link
     on standard output: {"url", "status", "http_status", "final_url", "snapshot_id",
     "title", "error", ...}; progress and summary then go to standard error.
+    A closed standard output (| head) does not stop the run: every link is
+    still archived and the summary goes to standard error.
 
     \b
     Exit codes: 0 every link has a good snapshot, 1 some failed, 2 bad input or
@@ -156,7 +202,19 @@ def archive_command(
             )
     finally:
         shutdown_pool()
-    _render_summary(display.err if as_json else display.out, report, db_path)
+    try:
+        _render_summary(display.summary_console(), report, db_path)
+    except OSError as exc:  # `archiver archive SOURCE | head -1`: the summary goes to stderr instead
+        if not _is_broken_pipe(exc) or display.stdout_closed:
+            raise
+        display.close_stdout()
+        _render_summary(display.err, report, db_path)
+    if display.stdout_closed:
+        display.err.print(
+            f"note: standard output was closed after {display.lines_written} JSON line(s); "
+            "archiving went on to the end"
+            if as_json else "note: standard output was closed; the summary went to standard error"
+        )
     if report.interrupted:
         sys.exit(130)
     sys.exit(0 if report.ok else 1)
