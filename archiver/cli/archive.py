@@ -175,7 +175,7 @@ def archive_command(
     on standard output: {"url", "status", "http_status", "final_url", "snapshot_id",
     "title", "error", ...}; progress and summary then go to standard error.
     A closed standard output (| head) does not stop the run: every link is
-    still archived and the summary goes to standard error.
+    still fetched and stored, and the summary goes to standard error.
 
     \b
     Exit codes: 0 every link has a good snapshot, 1 some failed, 2 bad input or
