@@ -90,11 +90,14 @@ def test_stdin() -> None:
     assert result.stdout == "2  https://x.example/a\n"
 
 
-def test_article_without_links_prints_nothing(tmp_path: Path) -> None:
+def test_article_without_links_prints_nothing_but_a_summary(tmp_path: Path) -> None:
     path = tmp_path / "plain.txt"
     path.write_text("An article that cites nothing at all.\n")
     result = run(str(path))
-    assert result.exit_code == 0 and result.output == ""
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == "0 links in 1 source\n"  # a script still sees why nothing came out
+    as_json = run("--json", str(path))
+    assert as_json.exit_code == 0 and as_json.stdout == ""
 
 
 def _assert_one_line_error(result, needle: str) -> None:  # noqa: ANN001
@@ -146,7 +149,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_url_source_without_fetcher(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(links_cli, "_fetcher", lambda: None)
+    monkeypatch.setattr(links_cli, "_fetcher", lambda config: None)
     _assert_one_line_error(run("https://news.example.com/a"), NEEDS_FETCHER)
 
 
@@ -157,13 +160,30 @@ def test_url_source_with_fetcher(monkeypatch: pytest.MonkeyPatch, fixtures_dir: 
         return FetchResult(url=url, final_url=url, status=200, content_type="text/html",
                            body=Body.from_bytes(body), encoding="utf-8")
 
-    monkeypatch.setattr(links_cli, "_fetcher", lambda: fetch)
+    monkeypatch.setattr(links_cli, "_fetcher", lambda config: fetch)
     result = run("--json", "https://news.example.com/2025/04/15/embassy-talks")
     assert result.exit_code == 0, result.output
     objects = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(objects) == 5
     assert objects[0]["occurrences"][0]["source"] == "https://news.example.com/2025/04/15/embassy-talks"
     assert objects[0]["occurrences"][0]["anchor"] == "the Interfax news agency"
+
+
+def test_allow_private_lets_links_harvest_a_local_article(fakeweb, fixtures_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    url = fakeweb.add("/2025/04/15/embassy-talks", body=(fixtures_dir / "harvest" / "news.html").read_bytes())
+    result = run("--allow-private", "--timeout", "5", "--user-agent", "links-test/1", "--json", url)
+    assert result.exit_code == 0, result.output
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(objects) == 5 and objects[0]["occurrences"][0]["source"] == url
+    assert fakeweb.count("/2025/04/15/embassy-talks") == 1
+    assert fakeweb.last("/2025/04/15/embassy-talks").headers["user-agent"] == "links-test/1"
+
+
+def test_a_local_article_without_allow_private_is_one_line(fakeweb) -> None:  # type: ignore[no-untyped-def]
+    url = fakeweb.add("/article", body="<html><body><p>See https://x.example/a</p></body></html>")
+    result = run(url)
+    _assert_one_line_error(result, "--allow-private")
+    assert fakeweb.count("/article") == 0  # refused before connecting
 
 
 def test_help_documents_sources_and_errors() -> None:

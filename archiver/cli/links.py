@@ -8,20 +8,26 @@ their source and line.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import click
 
 from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.cli._fetchopts import fetch_options
+from archiver.config import FetchConfig
 from archiver.harvest import Fetch, HarvestSet, harvest_sources
 from archiver.types import Link
 
 
-def _fetcher() -> Fetch | None:
-    """The fetcher for article URL sources (``None`` makes URL sources a clean one-line error)."""
+def _fetcher(config: FetchConfig) -> Fetch | None:
+    """The fetcher for article URL sources, with the command's fetch options.
+
+    ``None`` makes URL sources a clean one-line error (tests use that seam).
+    """
     from archiver.fetch import fetch_one
 
-    return fetch_one
+    return functools.partial(fetch_one, config=config)
 
 
 def _plural(n: int, word: str) -> str:
@@ -29,11 +35,17 @@ def _plural(n: int, word: str) -> str:
 
 
 def summary(result: HarvestSet) -> str:
-    """``3 distinct links from 6 occurrences in 1 source; skipped 2 (1 invalid, 1 scheme)``."""
-    text = (
-        f"{_plural(len(result.links), 'distinct link')} from {_plural(result.occurrences, 'occurrence')} "
-        f"in {_plural(len(result.harvests), 'source')}"
-    )
+    """``3 distinct links from 6 occurrences in 1 source; skipped 2 (1 invalid, 1 scheme)``.
+
+    Without links: ``0 links in 1 source`` (and the skipped ones, if any).
+    """
+    if result.links:
+        text = (
+            f"{_plural(len(result.links), 'distinct link')} from {_plural(result.occurrences, 'occurrence')} "
+            f"in {_plural(len(result.harvests), 'source')}"
+        )
+    else:
+        text = f"0 links in {_plural(len(result.harvests), 'source')}"
     by_reason = result.skipped_by_reason()
     if by_reason:
         detail = ", ".join(f"{n} {reason}" for reason, n in by_reason.items())
@@ -65,9 +77,12 @@ def link_json(link: Link, sha256: dict[str, str]) -> dict[str, Any]:
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--all-links", is_flag=True, help="HTML: take every link, not only those in the main content.")
 @click.option("--bare-domains", is_flag=True, help="Text/Markdown: count a bare domain name (example.com) as a link.")
+@fetch_options
 @json_option
 @handle_errors
-def links(sources: tuple[str, ...], all_links: bool, bare_domains: bool, as_json: bool) -> None:
+def links(
+    sources: tuple[str, ...], all_links: bool, bare_domains: bool, as_json: bool, fetch_config: FetchConfig
+) -> None:
     """List the distinct links that SOURCE articles cite, with how many times each is cited.
 
     SOURCE is a file (plain text, Markdown or HTML, chosen by extension or content), '-' for
@@ -75,11 +90,14 @@ def links(sources: tuple[str, ...], all_links: bool, bare_domains: bool, as_json
     deduplicated together. Links are canonicalized (tracking parameters, fragment, default
     port... removed) and listed in order of first appearance; a summary goes to standard error.
     Only http(s) links count: other schemes are counted as skipped; invalid URLs are reported
-    with their line. An article without links prints nothing.
+    with their line. An article without links prints nothing on standard output (the
+    summary says 0 links). The fetch options (--allow-private, --timeout, --user-agent...)
+    apply to article URLs.
 
     \b
-    Errors (one line, exit code 2): a missing file, a directory, an empty file or empty
-    standard input, a binary file, an unreadable file, an article URL that cannot be fetched.
+    Errors (one line, exit code 2): a missing file, a directory, an empty
+    file or empty standard input, a binary file, an unreadable file, an
+    article URL that cannot be fetched.
 
     \b
     Example:
@@ -87,7 +105,7 @@ def links(sources: tuple[str, ...], all_links: bool, bare_domains: bool, as_json
       archiver links --json article.md page.html
       curl -s https://example.com/post | archiver links -
     """
-    fetch = _fetcher() if any("://" in s for s in sources) else None
+    fetch = _fetcher(fetch_config) if any("://" in s for s in sources) else None
     result = harvest_sources(sources, all_links=all_links, bare_domains=bare_domains, fetch=fetch)
     for item in result.skipped:
         if item.reason == "invalid":
@@ -97,8 +115,6 @@ def links(sources: tuple[str, ...], all_links: bool, bare_domains: bool, as_json
         sha256 = {h.source.locator: h.source.sha256 for h in result.harvests}
         for link in result.links:
             emit_json(link_json(link, sha256))
-        return
-    if not result.links and not result.skipped:
         return
     width = len(str(max((len(link.occurrences) for link in result.links), default=1)))
     for link in result.links:
