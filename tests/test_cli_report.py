@@ -72,3 +72,31 @@ def test_errors(archive: Path) -> None:
     code, _, err = run("https://blog.example/unknown")
     assert code == 2 and err.startswith("archiver: error:") and "Traceback" not in err
     assert run(URL_SOURCE, "--format", "pdf")[0] == 2
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "csv"])
+def test_json_with_another_format_is_a_usage_error(archive: Path, fmt: str) -> None:
+    for args in (["--json", "--format", fmt], ["--format", fmt, "--json"]):
+        code, out, err = run(URL_SOURCE, *args)
+        assert code == 2 and out == ""
+        assert len(err.splitlines()) == 1 and err.startswith("archiver: error: ")
+        assert "--json" in err and f"--format {fmt}" in err
+
+
+def test_json_with_format_json_is_fine(archive: Path) -> None:
+    code, out, _ = run(URL_SOURCE, "--json", "--format", "json")
+    assert code == 0 and json.loads(out.splitlines()[0])["kind"] == "report"
+
+
+def test_output_in_a_missing_folder_is_one_line_naming_the_path(archive: Path, tmp_path: Path) -> None:
+    target = tmp_path / "nonexistent" / "x.md"
+    code, out, err = run(URL_SOURCE, "-o", str(target))
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("archiver: error: ")
+    assert str(target) in err and f"no such folder {target.parent}" in err
+    assert not target.parent.exists()
+
+
+def test_output_that_is_a_directory_is_one_line(archive: Path, tmp_path: Path) -> None:
+    code, out, err = run(URL_SOURCE, "-o", str(tmp_path))
+    assert code == 2 and len(err.splitlines()) == 1 and "is a directory" in err and str(tmp_path) in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from archiver.cli._app import db_option, handle_errors, json_option, main, open_store
 from archiver.report import FORMATS, build_report, render
@@ -34,7 +35,8 @@ def report_command(
     and which citations still lack a public archived copy. --format html writes one
     self-contained file (no script, nothing fetched when opened) with every archived copy
     readable offline and each citation as a Robust Link. --json is --format json (one
-    object per line). Exit 0 when the report was written, 2 on bad input.
+    object per line; giving it with another --format is a usage error). Exit 0 when the
+    report was written, 2 on bad input (unknown article, unwritable -o FILE...).
 
     \b
     Example:
@@ -42,8 +44,14 @@ def report_command(
       archiver report article.md --format html -o report.html
       archiver report article.md --format csv > citations.csv
     """
+    ctx = click.get_current_context()
     if as_json:
+        if fmt != "json" and ctx.get_parameter_source("fmt") is not ParameterSource.DEFAULT:
+            raise click.UsageError(f"--json is --format json; it cannot be combined with --format {fmt}")
         fmt = "json"
+    if output is not None and not output.parent.is_dir():  # fail before the report is built
+        why = f"{output.parent} is not a folder" if output.parent.exists() else f"no such folder {output.parent}"
+        raise click.BadParameter(f"cannot write {output}: {why}", param_hint="-o/--output")
     with open_store(db_path) as store:
         report = build_report(store, source, anywhere=anywhere)
     text = render(report, fmt)
