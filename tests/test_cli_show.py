@@ -127,6 +127,30 @@ def test_show_usage_errors(archive: Archive, no_network: None) -> None:
     assert bad_url.exit_code == 2 and "Traceback" not in bad_url.output
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--text", "--html"),
+        ("--html", "--text"),
+        ("--text", "--headers"),
+        ("--html", "--raw"),
+        ("--headers", "--raw"),
+        ("--json", "--text"),
+        ("--html", "--json"),
+        ("--json", "--headers"),
+        ("--raw", "--json"),
+    ],
+)
+def test_show_modes_that_cannot_combine_are_one_line_usage_errors(
+    archive: Archive, no_network: None, flags: tuple[str, str]
+) -> None:
+    result = run(archive, "show", archive.urls["ru"], *flags)
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("archiver: error: ")
+    assert all(flag in lines[0] for flag in flags)
+
+
 # ---------------------------------------------------------------------------
 # open
 

@@ -71,12 +71,29 @@ def _metadata_lines(snap: Snapshot) -> list[str]:
     return [terminal_safe(line) for line in lines]
 
 
+def _show_mode(*, text: bool, html: bool, headers: bool, raw: bool, as_json: bool) -> str | None:
+    """The one output mode chosen (``None``: metadata and text); two of them is a usage error."""
+    chosen = [name for name, on in (("text", text), ("html", html), ("headers", headers), ("raw", raw)) if on]
+    if as_json and "raw" in chosen:
+        raise click.UsageError("--raw writes bytes; it cannot be combined with --json")
+    if as_json and chosen:
+        raise click.UsageError(
+            f"--json prints the whole snapshot as one object; it cannot be combined with --{chosen[0]}"
+        )
+    if len(chosen) > 1:
+        names = [f"--{name}" for name in chosen]
+        flags = ", ".join(names[:-1]) + " and " + names[-1]
+        raise click.UsageError(f"{flags} each choose what to show: give one of them")
+    return chosen[0] if chosen else None
+
+
 @main.command("show")
 @click.argument("url", required=False)
-@click.option("--text", "mode", flag_value="text", help="Only the extracted text.")
-@click.option("--html", "mode", flag_value="html", help="The stored body, decoded with its recorded encoding.")
-@click.option("--headers", "mode", flag_value="headers", help="The HTTP status and response headers.")
-@click.option("--raw", "mode", flag_value="raw", help="The exact bytes received (to standard output, or -o FILE).")
+# Separate flags (not one flag_value option) so that two of them given together are an error, not "last wins".
+@click.option("--text", is_flag=True, help="Only the extracted text.")
+@click.option("--html", is_flag=True, help="The stored body, decoded with its recorded encoding.")
+@click.option("--headers", is_flag=True, help="The HTTP status and response headers.")
+@click.option("--raw", is_flag=True, help="The exact bytes received (to standard output, or -o FILE).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="With --raw: write to FILE.")
 @at_option
 @snapshot_option
@@ -85,7 +102,10 @@ def _metadata_lines(snap: Snapshot) -> list[str]:
 @handle_errors
 def show_command(
     url: str | None,
-    mode: str | None,
+    text: bool,
+    html: bool,
+    headers: bool,
+    raw: bool,
     output: Path | None,
     at: str | None,
     snapshot_id: int | None,
@@ -101,7 +121,8 @@ def show_command(
 
     Human-readable output shows control characters found in archived text as
     visible escapes (ESC as \\x1b); --raw writes the exact bytes, --html the
-    decoded body as it is.
+    decoded body as it is. --text, --html, --headers, --raw and --json each
+    choose what to print: give at most one.
 
     \b
     Example:
@@ -110,10 +131,9 @@ def show_command(
       archiver show https://example.com/report --at 2025-01-31 --json
       archiver show --snapshot 42 --raw -o page.html
     """
+    mode = _show_mode(text=text, html=html, headers=headers, raw=raw, as_json=as_json)
     if output is not None and mode != "raw":
         raise click.UsageError("-o/--output goes with --raw")
-    if as_json and mode == "raw":
-        raise click.UsageError("--raw writes bytes; it cannot be combined with --json")
     with open_store(db_path) as store:
         snap = _pick(store, url, at, snapshot_id)
         if as_json:
