@@ -7,7 +7,9 @@ Contract:
   :mod:`archiver.store.migrations`. A path that is not a SQLite database, is a folder or
   cannot be read raises :class:`~archiver.errors.NotADatabaseError` /
   :class:`~archiver.errors.StoreError` with a one-line message, *before* anything is
-  written, so such a file is never modified.
+  written, so such a file is never modified. ``create=False`` (reading commands) never
+  creates or initializes anything: an empty file or another application's database is
+  refused, and an archive on a read-only medium is opened read-only (``read_only``).
 - Snapshots are append-only: capturing a link again adds a row; nothing is overwritten
   or deleted. Raw bodies live in ``blobs``, stored once, keyed by the sha256 of the
   uncompressed bytes, zlib-compressed when that makes them smaller. Failed captures are
@@ -188,6 +190,16 @@ class FsckReport:
         return not self.problems
 
 
+def _can_write(path: Path) -> bool:
+    """Whether this process may write ``path`` and create files next to it (SQLite's ``-wal``
+    and ``-shm``). False on a read-only medium (``EROFS``) or without permission.
+
+    A module function so tests can stand in for a read-only folder: they run as root,
+    whom permission bits do not stop.
+    """
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
 def _check_path(path: Path, *, create: bool) -> None:
     """Refuse a path that cannot be an archiver database, without writing anything."""
     if path.is_dir():
@@ -202,8 +214,13 @@ def _check_path(path: Path, *, create: bool) -> None:
             raise StoreError(f"cannot read the database ({exc.strerror or exc})", str(path)) from None
         if header and header != SQLITE_HEADER:
             raise NotADatabaseError("not a SQLite database (refusing to touch it)", str(path))
-        if not os.access(path, os.W_OK):
-            raise StoreError("the database is read-only (permission denied)", str(path))
+        if not header and not create:
+            raise NotADatabaseError("an empty file, not an archiver database (run `archiver archive` first)", str(path))
+        if create and not _can_write(path):
+            raise StoreError(
+                "the database is read-only here (no write access to it or its folder); read commands still work",
+                str(path),
+            )
         return
     if not create:
         raise StoreError("no archive database here (run `archiver archive` first)", str(path))
@@ -216,17 +233,69 @@ def _check_path(path: Path, *, create: bool) -> None:
         raise StoreError(f"cannot write in the folder {parent} (permission denied)", str(path))
 
 
+def _connect(target: Path, query: str = "") -> sqlite3.Connection:
+    """A connection to ``target``; ``query`` is a SQLite URI query (``mode=rw``, ``mode=ro``,
+    ``immutable=1``), or empty to open read-write and create the file when missing."""
+    where = f"{target.resolve().as_uri()}?{query}" if query else str(target)
+    return sqlite3.connect(where, uri=bool(query), timeout=BUSY_TIMEOUT, isolation_level=None,
+                           check_same_thread=False)
+
+
+def _lacks_write_access(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says SQLite could not write (the file, or its -wal/-shm next to it)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+
+
+def _connect_read_only(target: Path) -> sqlite3.Connection:
+    """Open ``target`` for reading only: ``mode=ro`` first, then ``immutable=1``.
+
+    A WAL database needs its ``-shm`` file even to read; in a folder where it cannot be
+    created (a read-only medium), ``mode=ro`` fails and ``immutable=1`` is the only way in.
+    Immutable reads take no locks and ignore the ``-wal`` file, which is safe because
+    nobody can write there; a non-empty ``-wal`` left next to the file would hold commits
+    that immutable reads miss, so that case is refused rather than read stale.
+    """
+    conn = _connect(target, "mode=ro")
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if not _lacks_write_access(exc):
+            raise
+    wal = Path(f"{target}-wal")
+    with contextlib.suppress(OSError):
+        if wal.stat().st_size > 0:
+            raise StoreError(
+                f"read-only here, and {wal.name} holds commits not yet in the database file;"
+                " open it once where it can be written (or copy the folder) to fold them in",
+                str(target),
+            )
+    return _connect(target, "immutable=1")
+
+
+def _database_error(exc: sqlite3.DatabaseError, target: Path) -> StoreError:
+    message = str(exc)
+    if "not a database" in message or "malformed" in message:
+        return NotADatabaseError(f"not a usable SQLite database ({message})", str(target))
+    return StoreError(f"cannot open the database ({message})", str(target))
+
+
 class Store:
     """An open archive database. Use :meth:`open`; close it (or use it as a context manager).
 
     ``db`` is the :class:`sqlite_utils.Database` for readers (``store.db.query(...)``).
+    ``read_only`` is true when the file could only be opened for reading (a read-only
+    medium or file); :meth:`write` then raises :class:`StoreError`.
     One ``Store`` must be used by one thread at a time; the archive pipeline keeps all
     writes on one thread.
     """
 
-    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+    def __init__(self, db: sqlite_utils.Database, path: Path | None, *, read_only: bool = False) -> None:
         self.db = db
         self.path = path
+        self.read_only = read_only
 
     # -- opening -------------------------------------------------------------------------
 
@@ -234,19 +303,32 @@ class Store:
     def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
         """Open the database at ``path`` (default :func:`archiver.config.default_db_path`).
 
-        Creates the file and its folder when missing (unless ``create`` is false), sets
-        WAL, a 30 s busy timeout and foreign keys, and applies pending migrations.
+        ``create=True`` (``archive``): creates the file and its folder when missing (an
+        existing 0-byte file holds nothing and is initialized too), sets WAL, a 30 s busy
+        timeout and foreign keys, and applies pending migrations. A read-only file or folder
+        is refused.
+
+        ``create=False`` (every reading command): the file must already be an archiver
+        database, and opening it writes nothing: no WAL switch, no new tables. A 0-byte
+        file, or a SQLite database without archiver's ``_migrations`` table, is
+        :class:`NotADatabaseError`. When the file or its folder cannot be written, it is
+        opened read-only (``mode=ro``, else ``immutable=1``; see :func:`_connect_read_only`)
+        and ``read_only`` is set. A database made by an *older* archiver is upgraded in place
+        when it is writable (each migration is one atomic transaction, so this is safe, and
+        later commands find the schema they expect); when it is read-only it is refused with
+        a one-line message, because readers assume the current schema.
+
         Raises :class:`StoreError` (unreadable path, folder, newer schema) or
         :class:`NotADatabaseError` (not SQLite, or SQLite but not an archiver database);
-        such files are left untouched.
+        such files are left untouched (bytes and mtime).
         """
         target = Path(path) if path is not None else default_db_path()
         target = target.expanduser()
         _check_path(target, create=create)
+        if not create:
+            return cls._open_existing(target)
         try:
-            conn = sqlite3.connect(
-                str(target), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-            )
+            conn = _connect(target)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database ({exc})", str(target)) from None
         try:
@@ -264,28 +346,78 @@ class Store:
             migrate(db)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            message = str(exc)
-            if "not a database" in message or "malformed" in message:
-                raise NotADatabaseError(f"not a usable SQLite database ({message})", str(target)) from None
-            raise StoreError(f"cannot open the database ({message})", str(target)) from None
+            raise _database_error(exc, target) from None
         except BaseException:
             conn.close()
             raise
         return cls(db, target)
 
+    @classmethod
+    def _open_existing(cls, target: Path) -> Store:
+        """``open(create=False)``: see :meth:`open`. Writes only to upgrade an older archiver's file."""
+        read_only = not _can_write(target)
+        conn: sqlite3.Connection | None = None
+        try:
+            if not read_only:
+                # mode=rw: never create the file (it may vanish after _check_path). A read-write
+                # connection also removes the -wal/-shm it made when it closes; a read-only one
+                # cannot, so it is only the fallback.
+                conn = _connect(target, "mode=rw")
+                try:
+                    conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                except sqlite3.OperationalError as exc:
+                    conn.close()
+                    conn = None
+                    if not _lacks_write_access(exc):
+                        raise
+                    read_only = True
+            if conn is None:
+                conn = _connect_read_only(target)
+            pending = cls._check_schema(conn, target, required=True)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if read_only:
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                conn.execute("PRAGMA synchronous = FULL")
+            db = sqlite_utils.Database(conn)
+            if pending and read_only:
+                raise StoreError(
+                    f"made by an older archiver (needs migration {pending[0]}) and read-only here;"
+                    " run any archiver command on a writable copy to upgrade it",
+                    str(target),
+                )
+            if pending:
+                migrate(db)
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise _database_error(exc, target) from None
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        return cls(db, target, read_only=read_only)
+
     @staticmethod
-    def _check_schema(conn: sqlite3.Connection, target: Path) -> None:
-        """Refuse a SQLite file of another application, or one made by a newer archiver."""
+    def _check_schema(conn: sqlite3.Connection, target: Path, *, required: bool = False) -> list[str]:
+        """Refuse a SQLite file of another application, or one made by a newer archiver.
+
+        Returns the names of the migrations not applied yet. A database without tables is
+        accepted (to be initialized) unless ``required``.
+        """
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:
-            return
+        if not tables and not required:
+            return [name for name, _ in MIGRATIONS]
         if "_migrations" not in tables:
-            raise NotADatabaseError("a SQLite database, but not an archiver one (refusing to touch it)", str(target))
+            what = "an empty SQLite database," if not tables else "a SQLite database, but"
+            raise NotADatabaseError(f"{what} not an archiver one (refusing to touch it)", str(target))
         known = {name for name, _ in MIGRATIONS}
         done = [row[0] for row in conn.execute("SELECT name FROM _migrations")]
         unknown = [name for name in done if name not in known]
         if unknown:
             raise StoreError(f"made by a newer archiver (migration {unknown[0]}); upgrade archiver", str(target))
+        return [name for name, _ in MIGRATIONS if name not in done]
 
     def close(self) -> None:
         """Close the connection. Safe to call twice."""
@@ -300,7 +432,16 @@ class Store:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taking the write lock up front (``BEGIN IMMEDIATE``)."""
+        """One write transaction, taking the write lock up front (``BEGIN IMMEDIATE``).
+
+        Raises :class:`StoreError` at once when the store was opened ``read_only``.
+        """
+        if self.read_only:
+            raise StoreError(
+                "the database is read-only here (no write access to it or its folder), so this command"
+                " cannot record anything; reading commands (status, search, show, check --offline) still work",
+                str(self.path),
+            )
         conn = self.db.conn
         if conn.in_transaction:  # nested: join the outer transaction
             yield conn
