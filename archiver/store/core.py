@@ -573,12 +573,30 @@ class Store:
                 source.close()
 
     def read_blob(self, sha256: str) -> bytes:
-        """The raw body stored under ``sha256``, uncompressed. Raises :class:`NotFoundError`."""
+        """The raw body stored under ``sha256``, uncompressed and checked against its sha256.
+
+        Raises :class:`NotFoundError` when no body is stored under it, and
+        :class:`StoreError` (one line naming the body and suggesting ``archiver fsck``)
+        when the stored bytes cannot be decompressed or no longer hash to ``sha256``:
+        a damaged body is never handed out as if it were what was captured.
+        """
         row = self.db.execute("SELECT compression, data FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
         if not row:
             raise NotFoundError("no stored body with that sha256", sha256)
         compression, data = row
-        return zlib.decompress(data) if compression == "zlib" else bytes(data)
+
+        def corrupt(why: str) -> StoreError:
+            return StoreError(f"snapshot body {sha256[:12]} is corrupt ({why}); run `archiver fsck`", sha256[:12])
+
+        if not isinstance(data, bytes):  # e.g. text written over it: SQLite accepts any type
+            raise corrupt(f"stored as {type(data).__name__}, not bytes")
+        try:
+            raw = zlib.decompress(data) if compression == "zlib" else bytes(data)
+        except zlib.error as exc:
+            raise corrupt(f"zlib: {exc}") from None
+        if hashlib.sha256(raw).hexdigest() != sha256:
+            raise corrupt("its content no longer matches its sha256")
+        return raw
 
     # -- snapshots -----------------------------------------------------------------------
 
@@ -849,7 +867,16 @@ class Store:
 
     def fsck(self) -> FsckReport:
         """Re-read every blob, recompute its sha256 and size, check that every snapshot's
-        blob exists, and run ``PRAGMA integrity_check``. Reads only; never repairs."""
+        blob exists, and run ``PRAGMA integrity_check``. Reads only; never repairs.
+
+        ``blobs_checked`` counts every stored body read, damaged or not; each damaged one is
+        a problem naming its sha256 and the snapshots that use it.
+        """
+
+        def used_by(sha: str) -> str:
+            ids = [str(r[0]) for r in conn.execute("SELECT id FROM snapshots WHERE sha256 = ? ORDER BY id", [sha])]
+            return f"; used by snapshot {', '.join(ids)}" if ids else "; used by no snapshot"
+
         problems: list[FsckProblem] = []
         checked = 0
         nbytes = 0
@@ -860,6 +887,7 @@ class Store:
             sha, size, compression = row
             digest = hashlib.sha256()
             length = 0
+            checked += 1  # every body read counts, the corrupt ones too
             try:
                 unpacker = zlib.decompressobj() if compression == "zlib" else None
                 with conn.blobopen("blobs", "data", rowid, readonly=True) as blob:
@@ -871,15 +899,15 @@ class Store:
                     tail = unpacker.flush()
                     digest.update(tail)
                     length += len(tail)
-            except zlib.error as exc:
-                problems.append(FsckProblem("corrupt", sha, f"blob cannot be decompressed: {exc}"))
+            except (zlib.error, sqlite3.OperationalError) as exc:  # OperationalError: data is not a blob
+                nbytes += length
+                problems.append(FsckProblem("corrupt", sha, f"cannot be decompressed ({exc}){used_by(sha)}"))
                 continue
-            checked += 1
             nbytes += length
             if digest.hexdigest() != sha:
-                problems.append(FsckProblem("sha256", sha, f"content hashes to {digest.hexdigest()}"))
+                problems.append(FsckProblem("sha256", sha, f"content hashes to {digest.hexdigest()}{used_by(sha)}"))
             elif length != size:
-                problems.append(FsckProblem("size", sha, f"recorded size {size}, actual {length}"))
+                problems.append(FsckProblem("size", sha, f"recorded size {size}, actual {length}{used_by(sha)}"))
         for row in conn.execute(
             "SELECT s.id, s.sha256 FROM snapshots s LEFT JOIN blobs b ON b.sha256 = s.sha256"
             " WHERE s.sha256 IS NOT NULL AND b.sha256 IS NULL"
