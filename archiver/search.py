@@ -11,7 +11,9 @@ Contract:
   ``-`` before a digit or standing alone is punctuation (``-5`` looks for ``5``).
   Every other word that is not purely letters, digits and ``_`` (``U.S.``, ``co-operation``,
   ``Russia's``, ``e-mail*``) is quoted into a phrase, which FTS5 splits with the same
-  tokenizer as the index, so it matches the text as written. Curly double quotes
+  tokenizer as the index, so it matches the text as written. Acronyms match both
+  spellings: ``U.S.`` (letters separated by dots) becomes ``("U.S." OR US)`` and ``US``
+  (2 to 4 capitals) ``(US OR "U S")``, except inside ``NEAR()``. Curly double quotes
   (“ ” „ « ») count as ``"``. Broken syntax (unbalanced quote or parenthesis, an
   operator with nothing on one side, an empty ``NEAR``) raises
   :class:`~archiver.errors.QueryError` with a ``hint``; the query never reaches SQLite
@@ -103,6 +105,35 @@ def _term(word: str) -> str | None:
     return body + ("*" if prefix else "")
 
 
+# U.S., U.K., e.g., U.S.A (letters separated by dots) and US, UK, EU (2-4 capitals): the index
+# holds "U.S." as the two words "u s" and "US" as the one word "us", so each spelling alone
+# misses the other; such a word is searched as both (see _terms).
+_DOTTED_RE = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]\.?")
+_ACRONYM_RE = re.compile(r"[A-Z]{2,4}")
+
+
+def _terms(word: str, *, alternatives: bool = True) -> list[_Tok]:
+    """One plain word as tokens: usually one term (see :func:`_term`), none if unsearchable.
+
+    A dotted acronym (``U.S.``) becomes the group ``("U.S." OR US)`` and a short
+    all-capitals word (``US``) the group ``(US OR "U S")``, so that either spelling finds
+    the other. Inside NEAR(), where FTS5 takes no OR, ``alternatives=False`` keeps the word as it is.
+    """
+    term = _term(word)
+    if term is None:
+        return []
+    star = "*" if word.endswith("*") else ""
+    stem = word.rstrip("*")
+    other = None
+    if alternatives and _DOTTED_RE.fullmatch(stem):
+        other = stem.replace(".", "") + star
+    elif alternatives and _ACRONYM_RE.fullmatch(stem) and stem not in _OPERATORS and stem != "NEAR":
+        other = _quote(" ".join(stem)) + star
+    if other is None:
+        return [_Tok("term", term)]
+    return [_Tok("open", "("), _Tok("term", term), _Tok("op", "OR"), _Tok("term", other), _Tok("close", ")")]
+
+
 def _lex(query: str) -> list[_Tok]:
     # Control characters (NUL ends an FTS5 string early) are word separators, as in the index.
     text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in query.translate(_DOUBLE_QUOTES))
@@ -184,9 +215,9 @@ def _lex(query: str) -> list[_Tok]:
                         depth += 1
                         i += 1
                         continue
-                term = _term(word)
-                if term is not None:
-                    toks.append(_Tok("term", term))
+                terms = _terms(word, alternatives=near_depth is None)
+                if terms:
+                    toks += terms
                 elif negated:
                     toks.pop()
     if depth:
@@ -406,7 +437,7 @@ class SearchHit:
             "url": self.url,
             "title": self.title,
             "snippet": self.snippet,
-            "score": round(self.score, 6),
+            "score": self.score,  # the raw float: tiny bm25 scores must stay distinct
             "snapshot_id": self.snapshot_id,
             "captured_at": self.captured_at.isoformat(),
             "final_url": self.final_url,

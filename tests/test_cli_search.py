@@ -188,3 +188,32 @@ def test_empty_archive_says_so(tmp_path: Path, no_network: None) -> None:
     assert result.exit_code == 0 and result.stdout == ""
     assert "No matches" in result.stderr and "archiver archive" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("score", "shown"),
+    [(12.3456, "12.3"), (123.4, "123"), (0.5, "0.500"), (0.0045678, "0.00457"), (1.2345e-6, "0.00000123"),
+     (0.0, "0.00")],
+)
+def test_scores_show_three_significant_digits(score: float, shown: str) -> None:
+    from archiver.cli.search import format_score
+
+    assert format_score(score) == shown
+
+
+def test_human_scores_match_the_json_scores(archive: Archive, no_network: None) -> None:
+    from archiver.cli.search import format_score
+
+    rows = hits(run(archive, "sanctions", "--all-snapshots", "--json"))
+    human = run(archive, "sanctions", "--all-snapshots")
+    assert human.exit_code == 0
+    shown = [line.rsplit("score ", 1)[1] for line in human.stdout.splitlines() if "  score " in line]
+    assert shown == [format_score(row["score"]) for row in rows]
+    assert "0.00" not in shown
+
+
+def test_help_documents_exit_codes() -> None:
+    result = CliRunner().invoke(main, ["search", "--help"])
+    assert result.exit_code == 0
+    assert "Exit codes: 0 the search ran (with hits or none" in " ".join(result.output.split())
+    assert "2 a broken query" in result.output

@@ -24,7 +24,13 @@ from archiver.store import Store
     ("query", "expected"),
     [
         ("climate policy", "climate policy"),
-        ("U.S. sanctions", '"U.S." sanctions'),
+        ("U.S. sanctions", '("U.S." OR US) AND sanctions'),
+        ("US sanctions", '(US OR "U S") AND sanctions'),
+        ("e.g. U.K", '("e.g." OR eg) AND ("U.K" OR UK)'),
+        ("U.S.*", '("U.S."* OR US*)'),
+        ("war -U.S.", 'war NOT ("U.S." OR US)'),
+        ("title:U.S.", 'title : ("U.S." OR US)'),
+        ("us and A.", 'us and "A."'),  # lower case or a single letter: not an acronym
         ("co-operation", '"co-operation"'),
         ("Russia's policy", "\"Russia's\" policy"),
         ("Russia’s", '"Russia’s"'),
@@ -200,6 +206,24 @@ def test_phrase(store: Store, archive: Archive) -> None:
 @pytest.mark.parametrize("query", ["U.S. sanctions", "co-operation", "Russia's", "Russia’s delegation", "co-op*"])
 def test_punctuation_queries(store: Store, archive: Archive, query: str) -> None:
     assert urls(search(store, query)) == [archive.urls["sanctions"]]
+
+
+@pytest.mark.parametrize("query", ["U.S. sanctions", "US sanctions", "u.s. sanctions"])
+def test_acronyms_match_with_or_without_dots(query: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(title, text, tokenize='unicode61 remove_diacritics 2')")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", [
+        ("undotted", "Russia asked US to lift Aeroflot sanctions"),
+        ("dotted", "New U.S. sanctions on steel exports"),
+        ("other", "The U.K. sanctions list grew"),
+    ])
+    found = {row[0] for row in conn.execute("SELECT title FROM t WHERE t MATCH ?", [to_fts_query(query)])}
+    conn.close()
+    assert found == {"undotted", "dotted"}
+
+
+def test_acronym_search_end_to_end(store: Store, archive: Archive) -> None:
+    assert urls(search(store, "US sanctions")) == urls(search(store, "U.S. sanctions")) == [archive.urls["sanctions"]]
 
 
 def test_phrase_is_not_just_the_words(store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -22,11 +23,23 @@ def with_hint(exc: QueryError) -> QueryError:
     return QueryError(f"{exc.message} (hint: {exc.hint})", target=exc.target, hint=exc.hint)
 
 
+def format_score(score: float) -> str:
+    """A score with 3 significant digits and no exponent: ``12.3``, ``0.500``, ``0.00000123``.
+
+    bm25 scores of a common word are tiny; two decimals would show them all as ``0.00``.
+    ``--json`` keeps the float itself.
+    """
+    if score == 0 or not math.isfinite(score):
+        return f"{score:.2f}"
+    decimals = 2 - math.floor(math.log10(abs(score)))
+    return f"{score:.{max(decimals, 0)}f}"
+
+
 def _render_hit(console: Console, rank: int, hit: SearchHit) -> None:
     # rich drops some control characters but not ESC: archived text is made inert first
     head = Text(f"{rank}. ")
     head.append(terminal_safe(hit.title or "(no title)"), style="bold")
-    head.append(f"  score {hit.score:.2f}", style="dim")
+    head.append(f"  score {format_score(hit.score)}", style="dim")
     meta = Text(f"   {terminal_safe(hit.url)}", style="cyan")
     meta.append(f"  captured {hit.captured_at:%Y-%m-%d %H:%M} UTC, snapshot {hit.snapshot_id}", style="dim")
     snippet = Text("   ")
@@ -72,9 +85,16 @@ def search_command(
     words), NEAR(a b, 10), ( ), title:word. Case and accents are ignored (cafe finds
     café). The score is higher for better matches (it is -bm25).
 
+    Acronyms match with or without dots: U.S. finds US, and US finds U.S.
+
     Snippets show the matched words in bold on a terminal; in --json they are
     marked [[like this]]. JSON fields: url, title, snippet, score, snapshot_id,
     captured_at, final_url.
+
+    \b
+    Exit codes: 0 the search ran (with hits or none: "No matches." goes to
+    standard error), 2 a broken query, a bad option or no usable database,
+    130 interrupted.
 
     \b
     Example:
