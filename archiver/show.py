@@ -432,13 +432,13 @@ def _similarity_function() -> tuple[Callable[[str, str], float], str]:
     try:
         from archiver.drift import similarity
 
-        return similarity, "archiver.drift (weighted shingle coverage)"
+        return similarity, "weighted shingle coverage"  # named for people, not after the module
     except ImportError:  # the drift module is optional here
 
         def ratio(old: str, new: str) -> float:
             return round(difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False).ratio(), 4)
 
-        return ratio, "difflib ratio over words"
+        return ratio, "word sequence ratio"
 
 
 @dataclass(frozen=True)

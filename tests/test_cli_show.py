@@ -221,6 +221,54 @@ def test_diff(archive: Archive, no_network: None) -> None:
     assert wrong.exit_code == 1
 
 
+def _check_event(**fields: object):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from archiver.show import HistoryEvent
+
+    base: dict[str, object] = {"kind": "check", "at": datetime(2025, 4, 1, 12, tzinfo=UTC), "http_status": 200,
+                               "url": "https://news.example/flights"}
+    return HistoryEvent(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_history_check_line_says_each_thing_once() -> None:
+    from archiver.cli.show import _history_line
+
+    drifted = _history_line(_check_event(
+        status="drifted", similarity=0.32, final_url="https://news.example/flights", detail="similarity 0.32 < 0.75",
+    ))
+    assert drifted.count("0.32") == 1 and "similarity 0.32 < 0.75" in drifted
+    assert "->" not in drifted and "news.example" not in drifted  # the final URL is the link itself
+    moved = _history_line(_check_event(
+        status="moved", similarity=0.97, final_url="https://news.example/new", detail="moved to https://news.example/new",
+    ))
+    assert moved.count("https://news.example/new") == 1 and "similarity 0.97" in moved
+    upgraded = _history_line(_check_event(
+        status="ok", similarity=1.0, final_url="https://www.news.example/flights", detail="now served over https",
+    ))
+    assert "similarity 1.00" in upgraded and "-> https://www.news.example/flights" in upgraded
+    assert "now served over https" in upgraded
+
+
+def test_diff_with_a_single_good_snapshot_says_there_is_nothing_to_compare(
+    archive: Archive, no_network: None
+) -> None:
+    result = run(archive, "diff", archive.urls["cafe"])
+    assert result.exit_code == 0, result.output
+    assert "only one good snapshot: nothing to compare" in result.stdout
+    assert "->" not in result.stdout and "archiver." not in result.output
+
+
+def test_diff_output_names_no_module(archive: Archive, no_network: None) -> None:
+    human = run(archive, "diff", archive.urls["sanctions"])
+    as_json = run(archive, "diff", archive.urls["sanctions"], "--json")
+    for out in (human.stdout, as_json.stdout):
+        assert "archiver." not in out and "drift" not in out
+    first = human.stdout.splitlines()[1]
+    assert first.startswith(f"snapshot {archive.snapshots['sanctions@v1']} -> {archive.snapshots['sanctions@v2']}: "
+                            "similarity 0.") and "(" not in first
+
+
 def test_control_characters_never_reach_the_terminal(tmp_path: Path, no_network: None) -> None:
     """A plain-text page keeps its escape sequences in the store; human output shows them inert."""
     from archiver.store import Store

@@ -217,12 +217,15 @@ def _history_line(event: HistoryEvent) -> str:
     else:
         what = "check"
         bits = []
-        if event.similarity is not None:
+        detail = event.detail or ""
+        # Say each thing once: the detail of a drift already gives the similarity, that of a
+        # move the new URL; a final URL equal to the link itself is not news.
+        if event.similarity is not None and "similarity" not in detail:
             bits.append(f"similarity {event.similarity:.2f}")
-        if event.final_url:
+        if event.final_url and event.final_url != event.url and event.final_url not in detail:
             bits.append(f"-> {event.final_url}")
-        if event.detail:
-            bits.append(event.detail)
+        if detail:
+            bits.append(detail)
         extra = "  ".join(bits)
     status = str(event.http_status) if event.http_status is not None else "-"
     return terminal_safe(f"{when}  {what:<14}{event.status:<12}{status:<5}{extra}".rstrip())
@@ -270,7 +273,8 @@ def diff_command(
     """Show how a page's extracted text changed between two snapshots, with their similarity.
 
     A unified diff of the extracted text (not the HTML), by default between the
-    first and the latest good snapshot. Similarity is 0..1 (1: the same words),
+    first and the latest good snapshot (a link with a single good snapshot has
+    nothing to compare: exit 0). Similarity is 0..1 (1: the same words),
     measured like `archiver check` measures drift.
 
     \b
@@ -283,9 +287,15 @@ def diff_command(
     if as_json:
         emit_json(result.as_json())
         return
+    if from_id is None and to_id is None and result.old.id == result.new.id:
+        click.echo(
+            f"{result.url}\nonly one good snapshot: nothing to compare "
+            f"(snapshot {result.old.id}, captured {result.old.captured_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        return
     click.echo(
         f"{result.url}\nsnapshot {result.old.id} -> {result.new.id}: similarity {result.similarity:.2f}"
-        f" ({result.method})" + ("; extracted text identical" if result.identical else "")
+        + ("; extracted text identical" if result.identical else "")
     )
     color = {"+": "green", "-": "red", "@": "cyan"}
     for line in result.lines:
