@@ -215,7 +215,7 @@ def check_command(
     \b
     Example:
       archiver check
-      archiver check --source seeds/article.txt --json
+      archiver check --source seeds/000_a601677b5c772689.txt --json
       archiver check --fail-on dead --confirm 3 --confirm-span 2d
       archiver check --offline --status dead,soft404
     """
