@@ -183,7 +183,7 @@ def archive_command(
 
     \b
     Example:
-      archiver archive seeds/article.txt
+      archiver archive seeds/000_a601677b5c772689.txt
       archiver archive notes.md https://example.org/story --max-age 30d --json
     """
     age = None
