@@ -695,8 +695,8 @@ class _Workers:
 
     def warm(self) -> None:
         """Start the pool's processes now, so their start overlaps the first downloads."""
-        if self.pool is not None:
-            with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(Exception):  # a warm-up only: a pool that cannot start is handled by submit
+            if self.pool is not None:
                 self.pool.submit(_noop)
 
     def close(self) -> None:
@@ -763,6 +763,10 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
     run = _Run(store, config, fetch, threshold, capture, clock, rng, extract_workers, run_id)
     interrupted = False
     try:
+        if extract_workers > 0:
+            from archiver.pipeline import start_forkserver
+
+            start_forkserver(warm_justext=True)
         threading.Thread(target=run.workers.warm, name="archiver-check-warm", daemon=True).start()
         run.snapshots = checks_sql.latest_good_snapshots(store, selected)
         results = fetch(selected, config=config, headers_for=lambda u: conditional_headers(run.snapshots.get(u)))

@@ -239,6 +239,39 @@ _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
+def _preload(warm_justext: bool) -> list[str]:
+    return ["archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
+
+
+def start_forkserver(*, warm_justext: bool = False) -> None:
+    """Start the extraction forkserver now, deaf to Ctrl-C; call it from the main thread.
+
+    Ctrl-C signals the whole process group: a forkserver (or a worker) caught while still
+    importing would print a ``KeyboardInterrupt`` traceback. An ignored signal stays
+    ignored across fork and exec, so the forkserver is started with SIGINT ignored, and
+    the workers it forks inherit that; the archiving process alone decides what an
+    interrupt means. From another thread (where signal handlers cannot be changed) this
+    does nothing, and the pool starts the forkserver itself when first used.
+    """
+    import multiprocessing
+    import signal
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_preload(warm_justext))
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    except OSError as exc:
+        log.warning("could not start the extraction forkserver (%s)", exc)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExecutor | None:
     """A process pool shared by the runs of this process (so tests and repeated runs pay its start once).
 
@@ -260,9 +293,7 @@ def _process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExe
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             ctx = multiprocessing.get_context(method)
             if method == "forkserver":
-                ctx.set_forkserver_preload(
-                    ["archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
-                )
+                ctx.set_forkserver_preload(_preload(warm_justext))  # no effect if start_forkserver ran
             _POOL = ProcessPoolExecutor(
                 max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
             )
@@ -282,6 +313,7 @@ def _warm_pool(workers: int) -> None:
     arrives and the first downloads do not wait for them (a worker start imports trafilatura)."""
     if workers <= 0:
         return
+    start_forkserver()
 
     def warm() -> None:
         pool = _process_pool(workers)
@@ -294,25 +326,30 @@ def _warm_pool(workers: int) -> None:
 
 
 @atexit.register
-def shutdown_pool() -> None:
+def shutdown_pool(timeout: float = 3.0) -> None:
     """Stop the shared extraction workers now (the CLI calls this when a run ends).
 
-    Workers are terminated rather than drained: they hold nothing of value between
-    jobs, and a worker still starting up would otherwise delay the process exit.
+    Pending jobs are cancelled, then the workers are asked to exit and given ``timeout``
+    seconds to do so; any still alive (a worker deep in a huge page) is terminated.
+    Waiting matters: a worker still being started by the forkserver unpickles the
+    pool's semaphores, and if this process had already exited it would print a
+    ``FileNotFoundError`` traceback on the user's terminal.
     """
     global _POOL
     with _POOL_LOCK:
         pool, _POOL = _POOL, None
     if pool is None:
         return
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        with contextlib.suppress(Exception):
-            proc.terminate()
-    for proc in processes:
-        with contextlib.suppress(Exception):
-            proc.join(timeout=2)
+    stopper = threading.Thread(
+        target=pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, name="archiver-pool-stop", daemon=True
+    )
+    stopper.start()
+    stopper.join(timeout)
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        if proc.is_alive():
+            with contextlib.suppress(Exception):
+                proc.terminate()
+                proc.join(timeout=2)
 
 
 class _Extractor:
