@@ -126,6 +126,13 @@ def test_empty_stdin() -> None:
     _assert_one_line_error(run("-", input=b""), "standard input: is empty")
 
 
+def test_stdin_given_twice_is_a_usage_error() -> None:
+    result = run("-", "-", input=b"see https://x.example/a\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "'-' (standard input) is given twice" in lines[0]
+
+
 def test_binary_file(tmp_path: Path) -> None:
     path = tmp_path / "photo.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))

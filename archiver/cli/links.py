@@ -105,6 +105,8 @@ def links(
       archiver links --json article.md page.html
       curl -s https://example.com/post | archiver links -
     """
+    if sources.count("-") > 1:  # the second read would find standard input empty
+        raise click.UsageError("'-' (standard input) is given twice: standard input can be read only once")
     fetch = _fetcher(fetch_config) if any("://" in s for s in sources) else None
     result = harvest_sources(sources, all_links=all_links, bare_domains=bare_domains, fetch=fetch)
     for item in result.skipped:
