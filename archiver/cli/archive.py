@@ -15,7 +15,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -229,12 +230,50 @@ def _human_size(n: int) -> str:
     return f"{n} B"
 
 
+def _when(run: Mapping[str, Any]) -> str:
+    """When a run finished (UTC, to the second), or when it started if it did not finish."""
+
+    def fmt(text: str) -> str:
+        try:
+            return datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        except ValueError:
+            return text
+
+    if run.get("finished_at"):
+        interrupted = (run.get("summary") or {}).get("interrupted")
+        return fmt(run["finished_at"]) + (" (interrupted)" if interrupted else "")
+    return f"{fmt(run['started_at'])} (did not finish)"
+
+
+def _archive_line(run: Mapping[str, Any] | None) -> str:
+    if not run:
+        return "never run"
+    summary = run.get("summary") or {}
+    counts = ", ".join(f"{summary.get(k, 0)} {k}" for k in ("archived", "unchanged", "skipped", "failed"))
+    return f"last run {_when(run)}" + (f": {counts}" if summary else "")
+
+
+def _check_line(run: Mapping[str, Any] | None) -> str:
+    if not run:
+        return "never run"
+    classes: Mapping[str, int] = run.get("classes") or {}
+    total = sum(classes.values())
+    counts = ", ".join(f"{n} {cls}" for cls, n in classes.items()) or "no verdicts recorded"
+    return f"last run {_when(run)}: {total} link{'s' if total != 1 else ''}: {counts}"
+
+
 @main.command("status")
 @db_option
 @json_option
 @handle_errors
 def status_command(db_path: Path, as_json: bool) -> None:
-    """Show what the archive holds: sources, links, snapshots, failed links, size, last run.
+    """Show what the archive holds: sources, links, snapshots, failed links, size, last archive and check runs.
+
+    \b
+    The last archive run shows its counts (archived, unchanged, skipped, failed);
+    the last check run shows its verdicts by class (ok, moved, drifted, dead...).
+    --json prints one object: the counts, "last_archive" and "last_check" (each
+    with its "summary"; "last_check" also has "classes"), and "last_run" (either).
 
     \b
     Exit codes: 0 success, 2 no database or an unusable one.
@@ -255,13 +294,8 @@ def status_command(db_path: Path, as_json: bool) -> None:
     out.print(f"links:      {st.links} ({st.failed_links} failed, {st.unarchived_links} never captured)")
     out.print(f"snapshots:  {st.snapshots} ({st.good_snapshots} good)")
     out.print(f"bodies:     {st.blobs} stored ({_human_size(st.blob_bytes)} compressed)")
-    if st.last_run:
-        summary = st.last_run.get("summary") or {}
-        counts = ", ".join(f"{summary.get(k, 0)} {k}" for k in ("archived", "unchanged", "skipped", "failed"))
-        when = st.last_run.get("finished_at") or f"{st.last_run['started_at']} (did not finish)"
-        out.print(f"last run:   {st.last_run['command']} at {when}" + (f": {counts}" if summary else ""))
-    else:
-        out.print("last run:   none")
+    out.print(f"archive:    {_archive_line(st.last_archive)}")
+    out.print(f"check:      {_check_line(st.last_check)}")
 
 
 @main.command("fsck")

@@ -49,7 +49,7 @@ import sqlite_utils
 from archiver.config import default_db_path
 from archiver.errors import NotADatabaseError, NotFoundError, StoreError
 from archiver.store.migrations import MIGRATIONS, applied, migrate
-from archiver.types import Body, ErrorKind, Extracted, FetchResult, Harvest, Hop, Snapshot
+from archiver.types import Body, ErrorKind, Extracted, FetchResult, Harvest, Hop, LinkStatus, Snapshot
 
 __all__ = [
     "BUSY_TIMEOUT",
@@ -149,7 +149,14 @@ class Claims:
 @dataclass(frozen=True)
 class StoreStatus:
     """Counts for ``archiver status``. ``failed_links``: links captured only unsuccessfully (no good
-    snapshot); ``unarchived_links``: links never captured; ``size``: database + WAL bytes."""
+    snapshot); ``unarchived_links``: links never captured; ``size``: database + WAL bytes.
+
+    ``last_run`` is the latest run of any command (a ``runs`` row: ``id``, ``command``,
+    ``started_at``, ``finished_at`` (``None`` if it did not finish), ``summary`` (its JSON
+    counts)). ``last_archive`` and ``last_check`` are the latest ``archive`` and ``check`` runs,
+    shaped alike; ``last_check`` also has ``classes``: the verdicts that run recorded in
+    ``checks``, by class (``{"ok": 3, "dead": 1}``), so even an interrupted run is counted.
+    """
 
     path: str
     size: int
@@ -163,6 +170,8 @@ class StoreStatus:
     blob_bytes: int
     last_run: Mapping[str, Any] | None
     migrations: tuple[str, ...]
+    last_archive: Mapping[str, Any] | None = None
+    last_check: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -837,19 +846,35 @@ class Store:
         return total
 
     def status(self) -> StoreStatus:
-        """Counts of sources, links, snapshots, failed links, database size and the last run."""
+        """Counts of sources, links, snapshots, failed links, database size, the last run, and
+        the last archive and check runs (see :class:`StoreStatus`)."""
 
         def one(sql: str) -> int:
             return int(self.db.execute(sql).fetchone()[0] or 0)
 
+        def last(command: str | None) -> dict[str, Any] | None:
+            where, params = ("WHERE command = ? ", [command]) if command else ("", [])
+            rows = list(self.db.query(f"SELECT * FROM runs {where}ORDER BY id DESC LIMIT 1", params))
+            if not rows:
+                return None
+            run = dict(rows[0])
+            try:
+                run["summary"] = json.loads(run["summary"]) if run.get("summary") else None
+            except ValueError:
+                run["summary"] = None
+            return run
+
         latest = (
             "SELECT s.link_id, MAX(s.ok) AS any_ok FROM snapshots s GROUP BY s.link_id"
         )
-        last = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1"))
-        last_run: dict[str, Any] | None = None
-        if last:
-            last_run = dict(last[0])
-            last_run["summary"] = json.loads(last_run["summary"]) if last_run.get("summary") else None
+        last_check = last("check")
+        if last_check is not None:
+            found = dict(self.db.execute(
+                "SELECT status, COUNT(*) FROM checks WHERE run_id = ? GROUP BY status", [last_check["id"]]
+            ).fetchall())
+            order = [s.value for s in LinkStatus]
+            last_check["classes"] = {k: found[k] for k in sorted(found, key=lambda k: (
+                order.index(k) if k in order else len(order), k))}
         return StoreStatus(
             path=str(self.path),
             size=self._size(),
@@ -861,8 +886,10 @@ class Store:
             unarchived_links=one("SELECT COUNT(*) FROM links WHERE id NOT IN (SELECT link_id FROM snapshots)"),
             blobs=one("SELECT COUNT(*) FROM blobs"),
             blob_bytes=one("SELECT SUM(LENGTH(data)) FROM blobs"),
-            last_run=last_run,
+            last_run=last(None),
             migrations=tuple(self.migrations()),
+            last_archive=last("archive"),
+            last_check=last_check,
         )
 
     def fsck(self) -> FsckReport:
