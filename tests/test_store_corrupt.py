@@ -88,7 +88,8 @@ def test_fsck_counts_every_body_and_lists_the_corrupt_one(damaged: tuple[Path, s
 
     result = CliRunner().invoke(main, ["fsck", "--db", str(db)])
     assert result.exit_code == 1
-    assert "checked 3 bodies" in result.stdout and sha in result.stdout and "1 problem" in result.stdout
+    assert "checked 3 bodies" in result.stdout and "1 damaged" in result.stdout
+    assert sha in result.stdout and "1 problem" in result.stdout
 
     result = CliRunner().invoke(main, ["fsck", "--db", str(db), "--json"])
     assert result.exit_code == 1

@@ -319,8 +319,10 @@ def fsck_command(db_path: Path, as_json: bool) -> None:
         emit_json({**dataclasses.asdict(report), "ok": report.ok})
     else:
         out = Console(highlight=False, soft_wrap=True)
-        out.print(f"checked {report.blobs_checked} bodies ({_human_size(report.bytes_checked)}), "
-                  f"integrity check: {report.integrity}")
+        damaged = sum(p.kind in ("corrupt", "sha256", "size") for p in report.problems)
+        out.print(f"checked {report.blobs_checked} {'body' if report.blobs_checked == 1 else 'bodies'} "
+                  f"({_human_size(report.bytes_checked)})" + (f", {damaged} damaged" if damaged else "")
+                  + f", integrity check: {report.integrity}")
         for problem in report.problems:
             out.print(f"  [red]{problem.kind}[/]  {escape(problem.target)}: {escape(problem.message)}", soft_wrap=True)
         out.print("ok: what is stored is what was captured" if report.ok else f"{len(report.problems)} problem(s)")
