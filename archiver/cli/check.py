@@ -205,8 +205,8 @@ def check_command(
 
     \b
     Output: a table grouped by class and a summary; --json prints one object per
-    link: {"url", "status", "http_status", "final_url", "similarity", "checked_at",
-    "detail", "streak", "since", "confirmed", ...}.
+    link: {"url", "status", "http_status", "final_url", "similarity",
+    "checked_at", "detail", "streak", "since", "confirmed", ...}.
 
     \b
     Exit codes: 0 no confirmed link in a --fail-on class, 1 some, 2 bad input or
