@@ -172,9 +172,10 @@ def archive_command(
 
     \b
     Output: a progress bar on a terminal, then a summary (archived, unchanged,
-    skipped, failed by error kind, the database). --json prints one object per link
-    on standard output: {"url", "status", "http_status", "final_url", "snapshot_id",
-    "title", "error", ...}; progress and summary then go to standard error.
+    skipped, failed by error kind, the database). --json prints one object per
+    link on standard output: {"url", "status", "http_status", "final_url",
+    "snapshot_id", "title", "error", ...}; progress and summary then go to
+    standard error.
     A closed standard output (| head) does not stop the run: every link is
     still fetched and stored, and the summary goes to standard error.
 
