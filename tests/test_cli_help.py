@@ -5,13 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from archiver import __version__
 from archiver.cli import main
 
-COMMANDS = sorted(main.commands)
+COMMANDS = main.list_commands(click.Context(main))
+
+
+def command(name: str) -> click.Command:
+    found = main.get_command(click.Context(main), name)
+    assert found is not None, name
+    return found
 
 
 def test_version() -> None:
@@ -37,7 +44,7 @@ def test_command_help_has_example(name: str) -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_command_has_json_option(name: str) -> None:
-    params = {opt for p in main.commands[name].params for opt in getattr(p, "opts", [])}
+    params = {opt for p in command(name).params for opt in getattr(p, "opts", [])}
     assert "--json" in params, f"`archiver {name}` has no --json"
 
 
@@ -67,3 +74,20 @@ def test_bare_command_prints_help_and_succeeds() -> None:
     result = CliRunner().invoke(main, [])
     assert result.exit_code == 0
     assert "Commands:" in result.output
+
+
+def test_every_listed_command_loads_and_nothing_is_unlisted() -> None:
+    for name in COMMANDS:
+        assert command(name).name == name
+    assert set(main.commands) <= set(COMMANDS)  # a command module registered nothing unlisted
+
+
+def test_version_does_not_import_the_stages() -> None:
+    code = (
+        "import sys; from archiver.cli import main\n"
+        "try: main(['--version'])\n"
+        "except SystemExit: pass\n"
+        "heavy = [m for m in ('trafilatura', 'requests', 'bs4', 'sqlite_utils') if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -35,11 +35,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CODES_HELP = "Exit codes: 0 success, 1 problems found, 2 bad input or usage, 130 interrupted."
 
 
+# Command name -> the module that defines it (with ``@main.command``), in ``--help`` order.
+# Modules load on first use, so ``archiver --version`` or ``archiver links`` does not pay
+# for importing trafilatura, the fetcher and the store.
+COMMAND_MODULES = {
+    "links": "archiver.cli.links",
+    "fetch": "archiver.cli.fetch",
+    "archive": "archiver.cli.archive",
+    "status": "archiver.cli.archive",
+    "fsck": "archiver.cli.archive",
+    "check": "archiver.cli.check",
+    "search": "archiver.cli.search",
+    "show": "archiver.cli.show",
+    "open": "archiver.cli.show",
+    "history": "archiver.cli.show",
+    "diff": "archiver.cli.show",
+    "verify": "archiver.cli.verify",
+    "report": "archiver.cli.report",
+}
+
+
 class ArchiverGroup(click.Group):
-    """A group that lists commands in the order they were added, and reports usage errors in one line."""
+    """A group whose commands load lazily, listed in pipeline order, reporting usage errors in one line."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return [*COMMAND_MODULES, *(name for name in self.commands if name not in COMMAND_MODULES)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            import importlib
+
+            importlib.import_module(COMMAND_MODULES[cmd_name])  # registers it on ``main``
+        return self.commands.get(cmd_name)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Run click in non-standalone mode so every error, usage errors included, is one line.
