@@ -417,7 +417,7 @@ def _source_links(store: Store, source: str) -> list[str]:
     for locator in dict.fromkeys(candidates):
         with contextlib.suppress(NotFoundError):
             return store.links_for_source(locator)
-    raise NotFoundError("no archived source with that locator", source)
+    raise NotFoundError("no archived article with that path or URL", source)
 
 
 def select_links(
