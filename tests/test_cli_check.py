@@ -154,7 +154,7 @@ def test_snapshot_option(site: tuple[FakeWeb, dict[str, str]], db_path: Path) ->
         (["--drift-threshold", "1.5"], "--drift-threshold"),
         (["--offline", "--snapshot"], "--offline"),
         (["ftp://example.org/file"], "unsupported scheme"),
-        (["--source", "/no/such/source.md"], "no archived source"),
+        (["--source", "/no/such/source.md"], "no archived article"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(site: tuple[FakeWeb, dict[str, str]], args: list[str], message: str) -> None:
