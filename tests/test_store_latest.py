@@ -46,3 +46,23 @@ def test_every_reader_agrees_on_the_latest(store: tuple[Store, int]) -> None:
         found = checks_sql.latest_good_snapshots(st, subset)[URL]
         assert found is not None and found.id == newest
     assert checks_sql.latest_good_snapshots(st, ["https://never.example/"]) == {"https://never.example/": None}
+
+
+def test_store_methods_agree_on_latest_when_captures_arrive_out_of_order(tmp_path) -> None:
+    """A capture stored after a newer one (a slow process) never passes for the latest."""
+    import sqlite3
+
+    from archiver.store import Store
+    from archiver.types import Body, FetchResult
+
+    url = "https://example.org/a"
+    with Store.open(tmp_path / "a.db") as store:
+        new = store.add_snapshot(FetchResult(url=url, final_url=url, status=200, body=Body.from_bytes(b"new")), None)
+        old = store.add_snapshot(FetchResult(url=url, final_url=url, status=200, body=Body.from_bytes(b"old")), None)
+        conn = store.db.conn
+        conn.execute("UPDATE snapshots SET captured_at = '2020-01-01T00:00:00+00:00' WHERE id = ?", [old])
+        conn.commit()
+        assert store.latest_snapshot(url).id == new
+        assert [s.id for s in store.snapshots_for(url)] == [old, new]
+        assert store.latest_states([url])[url][0] == new
+    assert sqlite3.connect(tmp_path / "a.db").execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -4,7 +4,7 @@ Contract:
 
 - :meth:`Store.open` opens (or creates, with its folder) a SQLite database in WAL mode
   with a busy timeout and foreign keys on, and upgrades it with the named migrations of
-  :mod:`archiver.store.migrations`. A path that is not a SQLite database, is a folder or
+  :mod:`archiver.store.migrations`. A path that is not a SQLite database, is a directory or
   cannot be read raises :class:`~archiver.errors.NotADatabaseError` /
   :class:`~archiver.errors.StoreError` with a one-line message, *before* anything is
   written, so such a file is never modified. ``create=False`` (reading commands) never
@@ -212,7 +212,7 @@ def _can_write(path: Path) -> bool:
 def _check_path(path: Path, *, create: bool) -> None:
     """Refuse a path that cannot be an archiver database, without writing anything."""
     if path.is_dir():
-        raise StoreError("is a folder, not a database file", str(path))
+        raise StoreError("is a directory, not a database file", str(path))
     if path.exists():
         if not os.access(path, os.R_OK):
             raise StoreError("cannot read the database (permission denied)", str(path))
@@ -724,13 +724,15 @@ class Store:
     def latest_snapshot(self, url: str, *, good: bool = True) -> Snapshot | None:
         """The most recent snapshot of ``url`` (only good ones when ``good``), or ``None``."""
         where = " WHERE l.url = ?" + (" AND s.ok = 1" if good else "")
-        rows = list(self.db.query(self._SNAPSHOT_SQL + where + " ORDER BY s.id DESC LIMIT 1", [url]))
+        # The one definition of "latest" (archiver.store.queries.LATEST_FIRST): capture time, then id.
+        order = " ORDER BY s.captured_at DESC, s.id DESC LIMIT 1"
+        rows = list(self.db.query(self._SNAPSHOT_SQL + where + order, [url]))
         return self._to_snapshot(rows[0]) if rows else None
 
     def snapshots_for(self, url: str) -> list[Snapshot]:
         """Every snapshot of ``url``, oldest first."""
-        return [self._to_snapshot(r) for r in self.db.query(self._SNAPSHOT_SQL + " WHERE l.url = ? ORDER BY s.id",
-                                                             [url])]
+        sql = self._SNAPSHOT_SQL + " WHERE l.url = ? ORDER BY s.captured_at, s.id"
+        return [self._to_snapshot(r) for r in self.db.query(sql, [url])]
 
     def latest_states(self, urls: Iterable[str]) -> dict[str, tuple[int, str, bool, str | None] | None]:
         """For each URL, ``(snapshot_id, captured_at, ok, sha256)`` of its latest *good* snapshot
@@ -739,7 +741,7 @@ class Store:
         for url in urls:
             row = self.db.execute(
                 "SELECT s.id, s.captured_at, s.ok, s.sha256 FROM snapshots s JOIN links l ON l.id = s.link_id"
-                " WHERE l.url = ? ORDER BY s.ok DESC, s.id DESC LIMIT 1",
+                " WHERE l.url = ? ORDER BY s.ok DESC, s.captured_at DESC, s.id DESC LIMIT 1",
                 [url],
             ).fetchone()
             out[url] = (int(row[0]), row[1], bool(row[2]), row[3]) if row else None
