@@ -193,7 +193,7 @@ def test_unusable_database_paths_exit_2(tmp_path: Path) -> None:
     result = invoke("archive", str(article), "--db", str(blocker / "sub" / "a.db"))
     assert result.exit_code == 2 and "cannot create the folder" in result.stderr
     result = invoke("archive", str(article), "--db", str(tmp_path))
-    assert result.exit_code == 2 and "folder" in result.stderr
+    assert result.exit_code == 2 and "is a directory" in result.stderr
     result = invoke("status", "--db", str(tmp_path / "none.db"))
     assert result.exit_code == 2 and "no archive database" in result.stderr
     assert not (tmp_path / "none.db").exists()

@@ -94,7 +94,7 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
 
 
 def test_folder_and_missing_paths(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="folder"):
+    with pytest.raises(StoreError, match="is a directory"):
         Store.open(tmp_path)
     with pytest.raises(StoreError, match="no archive database"):
         Store.open(tmp_path / "nope.db", create=False)
