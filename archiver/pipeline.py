@@ -372,18 +372,22 @@ class _Extractor:
             self.pending.add(future)
 
         def finished(fut: Future[Extracted]) -> None:
-            with self.lock:
-                self.pending.discard(fut)
+            # The future leaves ``pending`` only after ``done`` ran: wait() returning means every
+            # page was handed to the writer (the run stops the writer right after it).
             try:
-                extracted = fut.result()
-            except Exception as exc:  # a worker died: extract in-line instead
-                log.warning("extraction worker failed (%s); extracting in-line", exc)
-                self.pool = None
                 try:
-                    extracted = extract_job(job)  # type: ignore[arg-type]
-                except Exception as inner:  # pragma: no cover - extract_job never raises
-                    extracted = Extracted(error=f"extraction failed: {inner}")
-            done(extracted)
+                    extracted = fut.result()
+                except Exception as exc:  # a worker died: extract in-line instead
+                    log.warning("extraction worker failed (%s); extracting in-line", exc)
+                    self.pool = None
+                    try:
+                        extracted = extract_job(job)  # type: ignore[arg-type]
+                    except Exception as inner:  # pragma: no cover - extract_job never raises
+                        extracted = Extracted(error=f"extraction failed: {inner}")
+                done(extracted)
+            finally:
+                with self.lock:
+                    self.pending.discard(fut)
 
         future.add_done_callback(finished)
 
@@ -397,6 +401,7 @@ class _Extractor:
             for fut in pending:
                 with contextlib.suppress(Exception):
                     fut.result()
+            time.sleep(0.005)  # results are in; their callbacks may still be handing pages over
 
     def close(self) -> None:
         self.inline.shutdown(wait=True)

@@ -237,3 +237,23 @@ def test_progress_callback_errors_propagate_as_is(db_path: Path) -> None:
     with pytest.raises(BrokenPipeError):
         run([synthetic(["https://a.example/"])], db_path, on_progress=boom,
             fetch=lambda us, config: (FetchResult(url=x, final_url=x, error=ErrorKind.DNS) for x in us))
+
+
+def test_extractor_wait_covers_the_done_callback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """wait() must not return while a job's ``done`` still runs: the run puts the writer's stop
+    marker right after wait(), so a page handed over later would be dropped unsaved."""
+    import archiver.pipeline as pipeline
+    from archiver.types import Extracted
+
+    monkeypatch.setattr(pipeline, "extract_job", lambda job: Extracted(title="t"))
+    extractor = pipeline._Extractor(0)  # in-line thread, no process pool
+    pending_during_done: list[int] = []
+
+    def done(ext: Extracted) -> None:
+        with extractor.lock:
+            pending_during_done.append(len(extractor.pending))
+
+    extractor.submit(("job",), done)
+    extractor.wait()
+    extractor.close()
+    assert pending_during_done == [1]
