@@ -19,7 +19,8 @@ Two parts:
      it was reached through a redirect to a new URL.
   4. 2xx: a bot wall -> ``blocked``; a deep URL now ending on a home, landing, error or
      parent page -> ``soft404``; a title or short text saying "not found" (EN, RU, DE, FR,
-     ES) -> ``soft404``. Otherwise the main text is compared with the snapshot's
+     ES) -> ``soft404``, unless the snapshot is an article that said the same (a page about
+     404 errors). Otherwise the main text is compared with the snapshot's
      (:func:`archiver.drift.similarity`; identical bodies score 1 without extraction):
      at or above the threshold -> ``ok`` (an http -> https upgrade or a trailing-slash
      change of the same URL is ``ok`` with a note) or ``moved`` (the final URL changed;
@@ -73,6 +74,7 @@ from archiver.errors import ArchiverError, NotFoundError
 from archiver.extract import extract_job, job_for
 from archiver.soft404 import (
     HEAD_BYTES,
+    SHORT_TEXT_WORDS,
     Probe,
     bot_wall,
     landing_redirect,
@@ -276,6 +278,9 @@ def classify(
     if landing:
         return out(LinkStatus.SOFT404, landing)
     wording = not_found_wording(title, text if text else visible_text(head))
+    if wording and snapshot is not None and len((snapshot.text or "").split()) > SHORT_TEXT_WORDS \
+            and not_found_wording(snapshot.title, snapshot.text):
+        wording = None  # an archived article that already said so (about 404 pages): judged by content
     if wording:
         return out(LinkStatus.SOFT404, wording)
     body_sha = result.body.sha256 if result.body is not None else None

@@ -15,9 +15,10 @@ otherwise, so :mod:`archiver.check` can put the evidence in the check's ``detail
 - :func:`bot_wall`: the answer is a challenge or bot wall rather than the page:
   Cloudflare ("Just a moment...", "Checking your browser", ``cf-mitigated: challenge``),
   captcha pages (reCAPTCHA, hCaptcha, Turnstile), DataDome, PerimeterX, Incapsula,
-  Sucuri, DDoS-Guard, Akamai/AWS "Access Denied" pages. Markup markers (a captcha
-  widget's class, a vendor's script host) only count on pages with little text, so an
-  article with a contact form and a reCAPTCHA is not a wall.
+  Sucuri, DDoS-Guard, Akamai/AWS "Access Denied" pages. Title and markup markers (a
+  captcha widget's class, a vendor's script host) only count on pages with little text
+  (or a 401/403/429/503 answer), so an article with a contact form and a reCAPTCHA, or
+  headlined "Access Denied: ...", is not a wall.
 - :func:`probe_url` / :func:`probe_pattern`: a random sibling of a URL (same scheme,
   host, parent folder and depth; random last segment, extension kept; or, for a URL
   identified by its query, a random value for its last parameter), and the key under
@@ -252,11 +253,13 @@ def bot_wall(
         page_title = match.group(1) if match else None
     page_title = " ".join((page_title or "").split())
     words = len(_WORD.findall(text or visible_text(head)))
-    if page_title and len(_WORD.findall(page_title)) <= 12:
+    refused = status is not None and status in (401, 403, 429, 503)
+    # A wall has little text: a headline such as "Access Denied: ..." over a long article is no wall.
+    if page_title and len(_WORD.findall(page_title)) <= 12 and (words <= SHORT_TEXT_WORDS or refused):
         for pattern, why in _WALL_TITLE:
             if pattern.search(page_title):
                 return f"bot wall: {why} ({page_title!r})"
-    if words <= SHORT_TEXT_WORDS or (status is not None and status in (401, 403, 429, 503)):
+    if words <= SHORT_TEXT_WORDS or refused:
         for pattern, why in _WALL_MARK:
             if pattern.search(head):
                 return f"bot wall: {why}"

@@ -367,3 +367,11 @@ def test_fast_path_accepts_boilerplate_changes_only() -> None:
     assert examine(job, TEXT, size) == (score, Extracted())
     kept, extracted = examine(("text/html", rewritten, "utf-8", URL, "text/html"), TEXT, size)
     assert kept is None and extracted.text
+
+
+def test_unchanged_article_about_not_found_pages_is_ok() -> None:
+    title = "How to fix page not found errors in WordPress"
+    old = snap(sha="same-sha")
+    old = Snapshot(**{**old.__dict__, "title": title})
+    verdict = judge(fetched(), ext(TEXT, title=title), old)
+    assert verdict.status is LinkStatus.OK, verdict.detail

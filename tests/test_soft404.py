@@ -214,3 +214,14 @@ def test_probe_that_404s_never_matches() -> None:
     probe = Probe(url="https://ex.org/a/zzz", pattern="p", status=404, text=TEMPLATE, sha256="s")
     assert probe_matches(probe, final_url=None, title=None, text=TEMPLATE, sha256="s") is None
     assert probe_matches(None, final_url=None, title=None, text=TEMPLATE, sha256="s") is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["How CAPTCHA tests became a burden", "Access Denied: inside the voting rights fight",
+     "One more step toward peace in the region", "Airport security check lines grow",
+     "Just a moment of silence for the victims"],
+)
+def test_article_headlines_that_sound_like_walls_are_not_walls(title: str) -> None:
+    assert len(ARTICLE.split()) > 150
+    assert bot_wall(200, {}, title, ARTICLE, f"<title>{title}</title><p>{ARTICLE}</p>") is None
