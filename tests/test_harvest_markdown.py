@@ -53,6 +53,19 @@ def test_bare_url_escapes_and_entities() -> None:
     assert [c.url for c in citations] == ["https://a.example/x_y?a=1&b=2", "http://www.b.example/p"]
 
 
+def test_ampersand_parameters_are_not_read_as_legacy_entities() -> None:
+    # "&region" and "&copy" start like the legacy entities &reg and &copy, but a URL's query is
+    # not an entity: CommonMark needs the ";", and HTML does not decode before "=" or a letter.
+    text = (
+        "See https://a.example/x?id=1&region=us&copy=2 and\n"
+        '<a href="https://b.example/y?id=1&region=us&amp;lang=en">b</a>.\n'
+    )
+    assert [c.url for c in harvest_markdown(text, "s")] == [
+        "https://a.example/x?id=1&region=us&copy=2",
+        "https://b.example/y?id=1&region=us&lang=en",
+    ]
+
+
 def test_html_inside_markdown() -> None:
     text = 'Text with <a href="https://inline.example/">inline html</a>.\n\n<div>\n<a href="https://block.example/x">b</a>\n</div>\n'
     citations = harvest_markdown(text, "s")

@@ -22,6 +22,7 @@ import html
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from html.entities import html5 as _HTML5_ENTITIES
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -60,7 +61,35 @@ _MD_LINK = re.compile(
 # They are blanked (same length, so offsets hold) before bare URLs are looked for.
 _DELIMITERS = re.compile(r"(?<![^\s(\[{\"'])[*_~]+(?=[^\s*_~])|(?<=[^\s*_~\\])[*_~]+(?![^\s)\]}\"'.,;:!?])")
 
+# Character references. html.unescape() also decodes a legacy name without ";" at the start of a
+# longer word ("&region=us" -> "®ion=us"), which would corrupt query strings: see _unescape.
+_CHARREF = re.compile(r"&(?:#[0-9]{1,8};?|#[xX][0-9a-fA-F]{1,8};?|[A-Za-z][A-Za-z0-9]{0,31};?)")
+
 Rule = Callable[[StateInline, bool], bool]
+
+
+def _unescape(value: str, *, attribute: bool) -> str:
+    """Decode character references the way the text's parser would.
+
+    Markdown text (``attribute=False``): only references closed by ``;`` (CommonMark).
+    An HTML attribute value: also a whole legacy name without ``;`` (``&amp``), except before
+    ``=`` (the HTML5 attribute rule), never a prefix of a longer word (``&region``, ``&copy2``).
+    """
+    if "&" not in value:
+        return value
+
+    def decode(match: re.Match[str]) -> str:
+        ref = match.group(0)
+        if ref.endswith(";"):
+            return html.unescape(ref)
+        if not attribute:
+            return ref
+        if ref.startswith("&#"):
+            return html.unescape(ref)
+        follows = match.string[match.end() : match.end() + 1]
+        return _HTML5_ENTITIES.get(ref[1:], ref) if follows != "=" else ref
+
+    return _CHARREF.sub(decode, value)
 
 
 def _recording(kind: str, rule: Rule) -> Rule:
@@ -174,7 +203,7 @@ def _html_links(fragment: str) -> list[tuple[int, int, str, str | None]]:
     """``<a href>`` tags in an HTML fragment: (start, end, href, anchor text)."""
     found = []
     for match in _A_TAG.finditer(fragment):
-        href = html.unescape(next(g for g in match.groups() if g is not None)).strip()
+        href = _unescape(next(g for g in match.groups() if g is not None), attribute=True).strip()
         close = _A_CLOSE.search(fragment, match.end())
         anchor = collapse(html.unescape(_TAGS.sub("", fragment[match.end() : close.start()]))) if close else None
         found.append((match.start(), match.end(), href, anchor or None))
@@ -259,8 +288,7 @@ def _inline_citations(
         if i >= 0 and blocked[i][1] > hit.start:
             continue  # inside a link, code span or tag
         url_text = _ESCAPE.sub(r"\1", hit.url)
-        if "&" in url_text:
-            url_text = html.unescape(url_text)
+        url_text = _unescape(url_text, attribute=False)
         items.append((hit.start, hit.end, hit.raw, url_text, None))
     items.sort(key=lambda item: item[0])
     out: list[Citation | Skipped] = []
