@@ -22,8 +22,8 @@ Two parts:
      ES) -> ``soft404``, unless the snapshot is an article that said the same (a page about
      404 errors). Otherwise the main text is compared with the snapshot's
      (:func:`archiver.drift.similarity`; identical bodies score 1 without extraction):
-     at or above the threshold -> ``ok`` (an http -> https upgrade or a trailing-slash
-     change of the same URL is ``ok`` with a note) or ``moved`` (the final URL changed;
+     at or above the threshold -> ``ok`` (an http -> https upgrade, an https -> http
+     downgrade or a trailing-slash change of the same URL is ``ok`` with a note) or ``moved`` (the final URL changed;
      the new URL is reported); below it -> ``drifted``, unless the probe says the host
      answers a random missing sibling with this same page -> ``soft404``. With no good
      snapshot to compare with, a 2xx page is ``ok`` (the detail says so) unless a
@@ -169,7 +169,9 @@ def _strip(url: str | None) -> str | None:
 
 def url_change(before: str | None, after: str | None) -> str | None:
     """How ``after`` differs from ``before``: ``None`` (same), ``"https"`` (an http -> https
-    upgrade of the same URL), ``"slash"`` (only a trailing slash) or ``"moved"``."""
+    upgrade of the same URL), ``"http"`` (an https -> http downgrade of the same URL: the page
+    is there, but the citation should keep its https form), ``"slash"`` (only a trailing
+    slash) or ``"moved"``."""
     a, b = _strip(before), _strip(after)
     if a is None or b is None or a == b:
         return None
@@ -179,6 +181,9 @@ def url_change(before: str | None, after: str | None) -> str | None:
     if pa.scheme == "http" and pb.scheme == "https" and pa.hostname == pb.hostname and pa.path == pb.path \
             and pa.query == pb.query and (pa.port in (None, 80) and pb.port in (None, 443) or pa.port == pb.port):
         return "https"
+    if pa.scheme == "https" and pb.scheme == "http" and pa.hostname == pb.hostname and pa.path == pb.path \
+            and pa.query == pb.query and (pa.port in (None, 443) and pb.port in (None, 80) or pa.port == pb.port):
+        return "http"
     if host_a == host_b and pa.scheme == pb.scheme and pa.query == pb.query \
             and pa.path.rstrip("/") == pb.path.rstrip("/"):
         return "slash"
@@ -261,7 +266,8 @@ def classify(
 
     before = (snapshot.final_url or snapshot.requested_url) if snapshot else (url or result.url)
     change = url_change(before, result.final_url)
-    note = {"https": "now served over https", "slash": f"now at {result.final_url} (same page)"}.get(change or "")
+    note = {"https": "now served over https", "slash": f"now at {result.final_url} (same page)",
+            "http": f"now redirects to insecure {result.final_url} (same page; keep the https link)"}.get(change or "")
 
     # 3. not modified
     if code == 304:

@@ -375,3 +375,11 @@ def test_unchanged_article_about_not_found_pages_is_ok() -> None:
     old = Snapshot(**{**old.__dict__, "title": title})
     verdict = judge(fetched(), ext(TEXT, title=title), old)
     assert verdict.status is LinkStatus.OK, verdict.detail
+
+
+def test_https_to_http_downgrade_of_the_same_page_is_ok_not_moved() -> None:
+    # "moved" would make the report advise replacing a secure link with an insecure one.
+    http_url = URL.replace("https:", "http:")
+    assert url_change(URL, http_url) == "http"
+    verdict = judge(fetched(final_url=http_url, redirects=(Hop(URL, 301),)), ext(TEXT), snap())
+    assert verdict.status is LinkStatus.OK and "http" in (verdict.detail or "")
