@@ -259,3 +259,18 @@ def test_fts_indexes_title_and_text_with_diacritics(store: Store) -> None:
     assert len(hits) == 1
     hits = store.db.execute("SELECT rowid FROM snapshots_fts WHERE snapshots_fts MATCH 'мир'").fetchall()
     assert len(hits) == 1
+
+
+def test_a_failed_commit_does_not_leave_a_transaction_for_later_writes_to_join(store: Store) -> None:
+    """A COMMIT that fails (here a deferred foreign key; in the field a full disk or an I/O
+    error, after which SQLite may keep the transaction open) must not leave it open: the next
+    write() would join it as if nested, and what it writes would never be committed."""
+    import sqlite3
+
+    with pytest.raises(sqlite3.IntegrityError), store.write() as conn:
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute("INSERT INTO claims (link_id, owner, claimed_at, heartbeat_at) VALUES (9999, 'x', 'now', 'now')")
+    assert not store.db.conn.in_transaction
+    store.ensure_link("https://example.org/after")
+    assert not store.db.conn.in_transaction
+    assert store.link_id("https://example.org/after") is not None

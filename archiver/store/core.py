@@ -462,7 +462,15 @@ class Store:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT (full disk, I/O error, deferred constraint) may leave the
+            # transaction open; later writes would join it as if nested and never commit.
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
 
     def migrations(self) -> list[str]:
         """Names of the applied migrations, in order."""
