@@ -665,12 +665,13 @@ def _archive(
             return
         links.append(url)
 
+    # Article URLs are captured as articles: a file citing one must not plan it a second time.
+    seen.update(a for a in articles if a)
     harvests = [p.harvest for p in prepared if p.harvest is not None]
     for h in harvests:
         store.record_source(h)
         for cit in h.citations:
             add(cit.url)
-    seen.update(a for a in articles if a)
 
     if on_plan is not None:
         on_plan(len(articles) + len(links))

@@ -257,3 +257,11 @@ def test_extractor_wait_covers_the_done_callback(monkeypatch: pytest.MonkeyPatch
     extractor.wait()
     extractor.close()
     assert pending_during_done == [1]
+
+
+def test_article_url_also_cited_by_a_file_is_fetched_and_reported_once(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    web, u = site
+    article = PreparedSource(u["news"], url=u["news"])
+    report = run([synthetic([u["news"], u["txt"]]), article], db_path, refresh=True)
+    assert [o.url for o in report.outcomes].count(u["news"]) == 1
+    assert web.count("/news") == 1
