@@ -211,6 +211,22 @@ def test_href_forms() -> None:
     assert [(s.raw, s.reason) for s in skipped] == [("rel/page", "invalid")]
 
 
+def test_unescaped_ampersand_parameters_keep_their_names() -> None:
+    # "&region=" and "&timestamp=" start like the legacy entities &reg and &times; in an attribute
+    # HTML5 decodes neither (a letter or "=" follows), so the URL keeps them; "&amp;" and "&lt;" decode.
+    story = "<p>" + "The ministry published a long statement about the talks and the visas. " * 8 + "</p>"
+    html = (
+        f"<html><body><nav><a href='/home'>Home</a></nav><article><h1>The talks</h1>{story}\n"
+        '<p>It said so in <a href="https://x.example/a?id=1&region=us&timestamp=5&amp;v=&lt;2">its statement'
+        " on the matter</a> yesterday, adding more words.</p>"
+        f"{story}</article><footer><a href='https://f.example/'>f</a></footer></body></html>"
+    )
+    expected = "https://x.example/a?id=1&region=us&timestamp=5&v=%3C2"
+    assert expected in [c.url for c in harvest_html(html, "s", all_links=True)]
+    main = harvest_html(html, "s")  # trafilatura reads the href right: the link must still match it
+    assert [(c.url, c.line, c.column) for c in main] == [(expected, 2, 18)]
+
+
 def test_quotation_cite_in_main_content(news: str) -> None:
     html = Path(news).read_text(encoding="utf-8").replace(
         "<h2 id=\"timeline\">",

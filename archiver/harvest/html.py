@@ -51,6 +51,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
+from html.entities import html5 as _HTML5_ENTITIES
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -359,6 +360,43 @@ def _quote_in_main(quote: Tag, main_text: str) -> bool:
     return bool(start) and start in main_text
 
 
+# In a start tag, "&name" without ";" (html.parser decodes a legacy entity prefix of it, as
+# html.unescape does: "&region=us" -> "®ion=us", "&timestamp" -> "×tamp").
+_TAG = re.compile(r"<[A-Za-z][^<>]*>")
+_BARE_REF = re.compile(r"&([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9;])")
+_AMP = "\ue000"  # stands in for "&" while parsing: one character, so positions do not move
+
+
+def _parse(text: str) -> BeautifulSoup:
+    """BeautifulSoup's ``html.parser`` tree, with attribute values decoded as HTML5 says.
+
+    Python's parser decodes ``&reg`` inside ``&region=`` in an attribute; HTML5 decodes a
+    reference without ``;`` there only when it is a whole legacy name not followed by ``=``.
+    Other such ``&`` are hidden from the parser and restored in every attribute value.
+    """
+
+    def protect(tag: re.Match[str]) -> str:
+        return _BARE_REF.sub(
+            lambda m: m.group(0)
+            if m.group(1) in _HTML5_ENTITIES and m.string[m.end() : m.end() + 1] != "="
+            else _AMP + m.group(1),
+            tag.group(0),
+        )
+
+    if "&" not in text or _AMP in text:
+        return BeautifulSoup(text, "html.parser")
+    protected = _TAG.sub(protect, text)
+    soup = BeautifulSoup(protected, "html.parser")
+    if protected != text:
+        for tag in soup.find_all(True):
+            for name, value in tag.attrs.items():
+                if isinstance(value, str) and _AMP in value:
+                    tag.attrs[name] = value.replace(_AMP, "&")
+                elif isinstance(value, list):
+                    tag.attrs[name] = [v.replace(_AMP, "&") for v in value]
+    return soup
+
+
 def harvest_html(
     text: str,
     source: str,
@@ -372,7 +410,7 @@ def harvest_html(
     ``base_url`` is the document's URL (after redirects) when it came from the web. Non-http(s)
     and invalid links are appended to ``skipped`` (when given) instead of being returned.
     """
-    soup = BeautifulSoup(text, "html.parser")
+    soup = _parse(text)
     base = document_base(soup, base_url)
     links = [
         tag for tag in soup.find_all([*LINK_TAGS, *CITE_TAGS])
