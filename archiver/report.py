@@ -9,8 +9,11 @@ are checked (:func:`archiver.verify.verify_article`) and each citation gets an
 - ``replace``: the link moved (``check`` said ``moved``): cite the new URL (``replacement``);
 - ``use_archive``: the link is dead, a soft 404, drifted, blocked or failing: point readers
   to the archived copy;
-- ``archive``: never archived yet (run ``archiver archive``);
-- ``lost``: broken and never archived: find another source.
+- ``archive``: never archived yet (run ``archiver archive``), also when the last check
+  was ``blocked`` or ``error`` (the site refused archiver or could not be judged: the
+  page is not known to be gone);
+- ``lost``: broken (dead, soft 404, moved without a new URL) and never archived: find
+  another source.
 
 Unlike ``verify``, a report is made even when nothing is archived (that is what it says).
 
@@ -87,6 +90,8 @@ ACTION_TEXT: dict[Action, str] = {
 }
 
 _BROKEN = {LinkStatus.DEAD, LinkStatus.SOFT404, LinkStatus.DRIFTED, LinkStatus.BLOCKED, LinkStatus.ERROR}
+#: Classes that say the site refused archiver or could not be judged, not that the page is gone.
+_UNKNOWN = {LinkStatus.BLOCKED, LinkStatus.ERROR}
 
 
 def _is_web_url(url: str) -> bool:
@@ -100,6 +105,8 @@ def decide(citation: CitationCheck) -> tuple[Action, str | None]:
         new = citation.check.final_url
         if new != citation.url and _is_web_url(new):  # never recommend a javascript:/data: "URL"
             return Action.REPLACE, new
+    if status in _UNKNOWN and not citation.archived:  # not known to be broken: archive it, do not give up
+        return Action.ARCHIVE, None
     if status in _BROKEN or status is LinkStatus.MOVED:
         return (Action.USE_ARCHIVE if citation.archived else Action.LOST), None
     return (Action.OK if citation.archived else Action.ARCHIVE), None

@@ -232,3 +232,19 @@ def test_report_of_an_article_with_nothing_archived(db_path: Path, no_network: N
     assert all(q.status == "not_found" for q in report.quotes)
     soup = BeautifulSoup(render(report, "html"), "html.parser")
     assert "No archived copy." in soup.get_text()
+
+
+@pytest.mark.parametrize("status", ["blocked", "error"])
+def test_a_blocked_or_failing_link_never_archived_is_not_called_lost(status: str) -> None:
+    # blocked / error mean "the site refuses archiver" / "cannot tell now": not broken, so the
+    # advice is to archive it, not "broken and never archived: find another source".
+    from archiver.report import decide
+    from archiver.types import CheckResult, Citation, LinkStatus
+    from archiver.verify import CitationCheck
+
+    url = "https://news.example/walled"
+    cit = Citation(raw=url, url=url, source="a.md", line=1, column=1, paragraph=0, context="")
+    verdict = CheckResult(url=url, status=LinkStatus(status), checked_at=NOW)
+    assert decide(CitationCheck(citation=cit, snapshot=None, check=verdict)) == (Action.ARCHIVE, None)
+    dead = CheckResult(url=url, status=LinkStatus.DEAD, checked_at=NOW)
+    assert decide(CitationCheck(citation=cit, snapshot=None, check=dead)) == (Action.LOST, None)
