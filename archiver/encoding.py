@@ -4,8 +4,9 @@ Order of evidence (the WHATWG order, minus guessing where certainty exists):
 BOM, then the HTTP ``Content-Type`` charset, then ``<meta charset>`` /
 ``<meta http-equiv="Content-Type">`` in the first 8 KiB (HTML only), then the XML
 declaration (XML and HTML), then strict
-UTF-8 (a multi-byte UTF-8 text that decodes cleanly is almost surely UTF-8), then
-statistical detection (charset-normalizer), then a default of UTF-8. requests'
+UTF-8 (a multi-byte UTF-8 text that decodes cleanly is almost surely UTF-8; ASCII-only
+bytes are UTF-8 by default), then statistical detection (charset-normalizer), then a
+default of cp1252 (windows-1252, the WHATWG fallback) when detection cannot tell. requests'
 ISO-8859-1 default for ``text/*`` without a charset is never used.
 
 The raw bytes are never changed; callers record the encoding and how it was
