@@ -147,6 +147,16 @@ def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s]
 
 
+def _is_home(segs: list[str]) -> bool:
+    """Whether path segments name a home page: none, ``index.html``/``home``, ``en``, ``en/home``."""
+    last = segs[-1].lower() if segs else ""
+    if not segs:
+        return True
+    if len(segs) == 1:
+        return last in _LANDING_NAMES or bool(_LANGUAGE.match(last))
+    return len(segs) == 2 and bool(_LANGUAGE.match(segs[0])) and last in _LANDING_NAMES
+
+
 def _site(netloc: str) -> str:
     host = netloc.lower().rsplit("@", 1)[-1]
     host = re.sub(r":(80|443)$", "", host)
@@ -163,18 +173,15 @@ def landing_redirect(requested: str, final: str | None) -> str | None:
         return None
     req, fin = urlsplit(requested), urlsplit(final)
     req_segs, fin_segs = _segments(req.path), _segments(fin.path)
-    if not req_segs and not req.query:
-        return None  # the citation was a home page already
+    if not req.query and _is_home(req_segs):
+        return None  # the citation was a home page already (/, /index.html, /en/, /de/home)
     if (req_segs, req.query) == (fin_segs, fin.query) and _site(req.netloc) == _site(fin.netloc):
         return None  # scheme, www. or trailing-slash change only
-    last = fin_segs[-1].lower() if fin_segs else ""
     if not fin_segs:
         return f"redirects to the home page {final}"
     if any(s.lower() in _ERROR_NAMES for s in fin_segs):
         return f"redirects to an error page {final}"
-    if len(fin_segs) == 1 and (last in _LANDING_NAMES or _LANGUAGE.match(last)):
-        return f"redirects to the home page {final}"
-    if len(fin_segs) == 2 and _LANGUAGE.match(fin_segs[0]) and last in _LANDING_NAMES:
+    if _is_home(fin_segs):
         return f"redirects to the home page {final}"
     same_site = _site(req.netloc) == _site(fin.netloc)
     if same_site and len(fin_segs) < len(req_segs) and req_segs[: len(fin_segs)] == fin_segs:

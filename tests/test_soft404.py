@@ -103,6 +103,9 @@ def test_landing_redirects(requested: str, final: str, kind: str) -> None:
     "requested,final",
     [
         ("https://ex.org/", "https://ex.org/en/"),  # the citation was a home page already
+        ("https://ex.org/index.html", "https://ex.org/"),  # so was this one, by another name
+        ("https://ex.org/en/", "https://ex.org/"),
+        ("https://ex.org/de/home", "https://www.ex.org/de/"),
         ("https://ex.org/a/b", "https://ex.org/a/b"),
         ("https://ex.org/a/b", None),
         ("http://ex.org/a/b", "https://ex.org/a/b/"),  # scheme + slash only
