@@ -193,3 +193,9 @@ def test_piped_output_is_one_unwrapped_line_per_link(site: tuple[FakeWeb, dict[s
     dead = by_url[urls["dead"]][0]
     assert dead.split()[:2] == ["dead", "404"] and dead.endswith("http 404 Not Found")
     assert not any(ch in "".join(out) for ch in "┃│━")  # no table drawing when not on a terminal
+
+
+def test_help_states_exit_1_for_a_link_not_in_the_archive() -> None:
+    # test_url_not_in_archive shows that exit code; the help must not promise 2 for it.
+    text = " ".join(CliRunner().invoke(main, ["check", "--help"]).output.split())
+    assert "1 some (or a URL or --source that is not in the archive)" in text

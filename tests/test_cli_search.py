@@ -217,3 +217,13 @@ def test_help_documents_exit_codes() -> None:
     assert result.exit_code == 0
     assert "Exit codes: 0 the search ran (with hits or none" in " ".join(result.output.split())
     assert "2 a broken query" in result.output
+
+
+def test_help_states_exit_1_for_an_unknown_source() -> None:
+    # test_bad_options shows that exit code; the help must list it.
+    from click.testing import CliRunner
+
+    from archiver.cli import main
+
+    text = " ".join(CliRunner().invoke(main, ["search", "--help"]).output.split())
+    assert "1 an unknown --source article" in text

@@ -209,8 +209,8 @@ def check_command(
     "checked_at", "detail", "streak", "since", "confirmed", ...}.
 
     \b
-    Exit codes: 0 no confirmed link in a --fail-on class, 1 some, 2 bad input or
-    usage, 130 interrupted.
+    Exit codes: 0 no confirmed link in a --fail-on class, 1 some (or a URL or
+    --source that is not in the archive), 2 bad input or usage, 130 interrupted.
 
     \b
     Example:

@@ -93,8 +93,8 @@ def search_command(
 
     \b
     Exit codes: 0 the search ran (with hits or none: "No matches." goes to
-    standard error), 2 a broken query, a bad option or no usable database,
-    130 interrupted.
+    standard error), 1 an unknown --source article, 2 a broken query, a bad
+    option or no usable database, 130 interrupted.
 
     \b
     Example:
