@@ -677,7 +677,7 @@ def _archive(
         on_plan(len(articles) + len(links))
     # Article URLs first: their links join the plan once harvested.
     for url in articles:
-        if run.stop.is_set():
+        if run.stop.is_set() or report.interrupted:  # interrupted: Ctrl-C during an article's fetch
             report.interrupted = True
             return
         extra = _archive_article(run, url, refresh=refresh, max_age=max_age, now=now, fetch_article=fetch_article)
@@ -687,6 +687,8 @@ def _archive(
         if on_plan is not None and len(links) > before:
             on_plan(len(articles) + len(links))
     report.planned = len(articles) + len(links)
+    if report.interrupted:  # Ctrl-C during the last article's fetch
+        return
 
     watermark = store.max_snapshot_id()  # captures after this one were made by others during this run
     states = store.latest_states(links)

@@ -265,3 +265,22 @@ def test_article_url_also_cited_by_a_file_is_fetched_and_reported_once(site, db_
     report = run([synthetic([u["news"], u["txt"]]), article], db_path, refresh=True)
     assert [o.url for o in report.outcomes].count(u["news"]) == 1
     assert web.count("/news") == 1
+
+
+def test_ctrl_c_while_fetching_an_article_stops_the_run(db_path: Path) -> None:
+    """A KeyboardInterrupt during the article fetch ends the run: the cited links are not fetched."""
+    fetched: list[str] = []
+
+    def fetch(urls: Iterable[str], *, config: FetchConfig) -> Iterator[FetchResult]:
+        for url in urls:
+            fetched.append(url)
+            yield FetchResult(url=url, final_url=url, error=ErrorKind.DNS, message="dns: could not resolve host x")
+
+    def fetch_article(url: str, *, config: FetchConfig) -> FetchResult:
+        raise KeyboardInterrupt
+
+    article = PreparedSource("https://article.example/story", url="https://article.example/story")
+    report = run([article, synthetic(["https://h1.example/", "https://h2.example/"])], db_path,
+                 fetch=fetch, fetch_article=fetch_article)
+    assert report.interrupted
+    assert fetched == [] and report.outcomes == []
