@@ -48,6 +48,10 @@ def raws(text: str, *, bare_domains: bool = False) -> list[str]:
         ("https://example.com/a\nhttps://example.com/b", ["https://example.com/a", "https://example.com/b"]),
         ("text:https://example.com/", ["https://example.com/"]),
         ("_https://example.com/", []),
+        # Chinese, Japanese and Korean write no space between a word and a URL
+        ("\u8be6\u60c5\u89c1https://example.com/a\u3002", ["https://example.com/a"]),
+        ("\u898b\u3066\u304f\u3060\u3055\u3044https://example.jp/b\u3001", ["https://example.jp/b"]),
+        ("\uc790\uc138\ud55c \ub0b4\uc6a9\uc740https://example.kr/c", ["https://example.kr/c"]),
         ("HTTPS://EXAMPLE.COM/", ["HTTPS://EXAMPLE.COM/"]),
         ("ftp://files.example.com/pub", ["ftp://files.example.com/pub"]),
         # www. and host-with-path on a real TLD

@@ -3,7 +3,7 @@
 What counts as a link (see :func:`find_urls`):
 
 * ``scheme://...`` (only http/https are harvested; ``ftp://``, ``file://``... are reported as skipped),
-  also right after a full stop (``end.https://x.org``);
+  also right after a full stop (``end.https://x.org``) or a CJK character (``详情见https://x.org``);
 * ``www.``-prefixed hosts, with or without a path;
 * ``host.tld/path`` (also ``host.tld?query``, ``host.tld:port/...``) when ``tld`` is a real top-level
   domain (the IANA list shipped with linkify-it-py), ASCII or Unicode (``пример.рф/путь``);
@@ -62,10 +62,14 @@ _STOP = (
 _BODY = f"[^{_STOP}]"
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# Scripts written without spaces between words (CJK ideographs, kana, Hangul): a URL may follow
+# a word directly ("详情见https://example.com").
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CANDIDATE = re.compile(
     # 1. any scheme followed by ://, not glued to a preceding word ("_http://" is not a link; after
-    #    a full stop it is: "end.http://x.org", the scheme is then cut after the dot in find_urls)
-    rf"(?<![\w+\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{{0,30}})://{_BODY}*"
+    #    a full stop it is: "end.http://x.org", the scheme is then cut after the dot in find_urls;
+    #    after a CJK character too)
+    rf"(?:(?<![\w+\-])|(?<=[{_CJK}]))(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{{0,30}})://{_BODY}*"
     # 2. host.tld, not inside an e-mail address, a path or a longer name
     r"|(?<![\w@.\-/:%+=~&?#$])"
     r"(?P<host>(?:[^\W_][\w\-]{0,62}\.)+(?P<tld>[^\W\d_][\w\-]{1,62}))(?![\w@\-]|\.[^\W_])"
