@@ -297,8 +297,9 @@ class Store:
     ``db`` is the :class:`sqlite_utils.Database` for readers (``store.db.query(...)``).
     ``read_only`` is true when the file could only be opened for reading (a read-only
     medium or file); :meth:`write` then raises :class:`StoreError`.
-    One ``Store`` must be used by one thread at a time; the archive pipeline keeps all
-    writes on one thread.
+    One ``Store`` must be used by one thread at a time; the archive pipeline never writes
+    from two threads at once (its writer thread stores the links' snapshots while the
+    main thread only fetches; claims, sources and runs are written before or after).
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None, *, read_only: bool = False) -> None:
