@@ -20,7 +20,9 @@ Contract of :func:`find_quotations`:
   opening mark never closed in its paragraph is dropped otherwise.
 * Only quotations of at least ``min_words`` words (default 6) are returned; ``text`` is
   the quoted words with whitespace collapsed (line breaks of a reflowed paragraph become
-  single spaces), without the outer marks.
+  single spaces), without the outer marks. In Markdown it is the text a reader sees: a
+  link inside the quotation (``[words](url)``) is its words, tags and entities are decoded
+  as in the harvester's contexts.
 * Paragraphs are the harvester's blocks (:mod:`archiver.harvest`), so that a quotation and
   the links cited next to it are placed by the same rules, counted from 1:
 
@@ -190,6 +192,8 @@ class ArticleText:
                 if not self.html:
                     inner = _QUOTE_MARKERS_RE.sub("\n", inner)
                 text = " ".join(inner.replace(_PARA_BREAK, " ").split())
+                if self.markdown and ("[" in text or "<" in text or "&" in text):
+                    text = _markdown_visible(text)
                 if count_words(text) < min_words:
                     continue
                 src_start = self.source_offset(q_start)
@@ -217,6 +221,13 @@ def find_quotations(text: str, *, min_words: int = 6, html: bool = False, markdo
     what a paragraph is.
     """
     return ArticleText(text, html=html, markdown=markdown).quotations(min_words=min_words)
+
+
+def _markdown_visible(text: str) -> str:
+    """Markdown as a reader sees it, as the harvester shows contexts: ``[words](url)`` is ``words``."""
+    from archiver.harvest.markdown import _clean_context
+
+    return _clean_context(text)
 
 
 def _first_visible(text: str, index: int, skip: str = "") -> str:

@@ -168,6 +168,22 @@ def test_markdown_block_quote_lines_and_code() -> None:
     assert layout.paragraph_at(10, 35) == 3  # the link in the same table row
 
 
+def test_markdown_quotation_shows_link_text_not_link_syntax() -> None:
+    # Linking the quoted words to their source is common; the URL is no part of what was said.
+    text = (
+        "He said “we will [not accept any such deal](https://news.example/2025/04/statement) under"
+        " these conditions” and “[this is the end of it](<https://b.example/x>) for now”.\n"
+    )
+    assert texts(text, markdown=True) == [
+        "we will not accept any such deal under these conditions",
+        "this is the end of it for now",
+    ]
+    assert texts(text) == [  # plain text has no link syntax: kept as written
+        "we will [not accept any such deal](https://news.example/2025/04/statement) under these conditions",
+        "[this is the end of it](<https://b.example/x>) for now",
+    ]
+
+
 def test_html_line_breaks_stay_inside_the_paragraph() -> None:
     html = "<p>Intro<br>“one two three four five six”<br/>end</p><p>next</p>"
     (q,) = find_quotations(html, html=True)
