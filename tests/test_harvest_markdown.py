@@ -136,6 +136,13 @@ def test_context_cleans_link_syntax_tags_and_emphasis() -> None:
     assert [c.context for c in citations] == ["He said it, twice, per b here."] * 2
 
 
+def test_context_of_a_linked_image_shows_no_link_syntax() -> None:
+    text = "The river [![flow chart](https://img.example/f.png)](https://data.example/flow) rose again.\n"
+    (citation,) = harvest_markdown(text, "s")
+    assert (citation.url, citation.anchor) == ("https://data.example/flow", "flow chart")
+    assert citation.context == "The river flow chart rose again."
+
+
 def test_inline_html_link_has_its_anchor() -> None:
     (citation,) = harvest_markdown('See <a href="https://a.example/">the <em>report</em></a>.\n', "s")
     assert (citation.anchor, citation.context) == ("the report", "See the report.")

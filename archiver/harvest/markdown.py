@@ -162,8 +162,11 @@ def _anchor(children: list[Token], opener: Token) -> str | None:
 
 def _clean_context(context: str) -> str:
     """A context as a reader sees it: link syntax, tags, emphasis delimiters and entities removed."""
-    if "[" in context:
-        context = _MD_LINK.sub(lambda m: m.group(1), context)
+    while "[" in context:  # twice for a linked image: "[![alt](img)](url)" -> "![alt](url)" -> "alt"
+        cleaned = _MD_LINK.sub(lambda m: m.group(1), context)
+        if cleaned == context:
+            break
+        context = cleaned
     if "<" in context:
         context = _AUTOLINK.sub(r"\1", _HTML_TAGS.sub("", context))
     if "*" in context or "_" in context or "~" in context:
