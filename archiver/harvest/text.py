@@ -82,7 +82,6 @@ _CANDIDATE = re.compile(
 _ANCHOR = re.compile(r"[.:](?://|[^\W\d_])|(?<=\d)\.\d{1,3}\.\d{1,3}\.\d")
 _SPACE = re.compile(r"\s")
 _TRAIL = frozenset(".,;:!?'*")
-_QUOTES = frozenset("'\"")
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
 
