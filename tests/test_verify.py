@@ -344,6 +344,8 @@ PARAGRAPH_CASES = {
     "markdown, two blocks away": (
         "g.md", f"# Title\n\nThe minister said “{QUOTE}”.\n\nSomething else.\n\n- [source]({SRC})\n",
         Scope.ARTICLE),
+    "markdown, the quoted words are the link": (
+        "m.md", f"The minister said “[{QUOTE}]({SRC})”.\n\nOther [page]({OTHER}).\n", Scope.PARAGRAPH),
     "markdown, reference link used next to the quotation": (
         "h.md", f"The minister said “{QUOTE}” ([source][s]).\n\nA\n\nB\n\nC\n\n[s]: {SRC}\n", Scope.PARAGRAPH),
     "html, same paragraph": (
