@@ -7,9 +7,11 @@ import json
 import signal
 import sqlite3
 import subprocess
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from fakeweb import FakeWeb
+from fakeweb import FakeWeb, Reply
 from test_cli_archive import subprocess_cmd
 
 LINKS = 24
@@ -66,17 +68,33 @@ def test_sigkill_mid_run_then_immediate_rerun(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
-    with FakeWeb(hosts=1, latency=0.2) as web:
-        urls = [web.add(f"/p{i}", body=page(i)) for i in range(LINKS)]
+    # The first pages answer at once; the others are held until the test has sent Ctrl-C, so a
+    # busy machine cannot let the run finish first (which would make this test prove nothing).
+    release = threading.Event()
+
+    def held(i: int) -> Callable[[object, int], Reply]:
+        def handler(_request: object, _n: int) -> Reply:
+            release.wait(30)
+            return Reply(body=page(i))
+
+        return handler
+
+    with FakeWeb(hosts=1, latency=0.05) as web:
+        urls = [web.add(f"/p{i}", body=page(i)) if i < 3 else web.route(f"/p{i}", held(i)) for i in range(LINKS)]
         article = tmp_path / "article.txt"
         article.write_text("\n".join(urls) + "\n")
         db = tmp_path / "archive.db"
         cmd = subprocess_cmd("archive", str(article), "--db", str(db), "--allow-private", "--json")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None
-        first = [json.loads(proc.stdout.readline()) for _ in range(3)]
-        proc.send_signal(signal.SIGINT)
-        rest, err = proc.communicate(timeout=30)
+        try:
+            first = [json.loads(proc.stdout.readline()) for _ in range(3)]
+            proc.send_signal(signal.SIGINT)
+            rest, err = proc.communicate(timeout=30)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
         saved = first + [json.loads(line) for line in rest.splitlines()]
         assert proc.returncode == 130
         assert "interrupted" in err and "Traceback" not in err and f"database: {db}" in err
