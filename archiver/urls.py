@@ -20,7 +20,8 @@ Contract of :func:`canonicalize` (pure, idempotent: ``canonicalize(canonicalize(
   (``A-Z a-z 0-9 - . _ ~``) decoded; characters that may not appear in a URL (non-ASCII,
   space, ``"`` ``<`` ``>`` ...) are percent-encoded as UTF-8;
 * the fragment, a trailing ``?`` and tracking parameters (``utm_*``, ``fbclid``, ``gclid``...,
-  see :data:`TRACKING_PARAMS`) are removed.
+  see :data:`TRACKING_PARAMS`) are removed; except a ``#!`` ("hash-bang") fragment, which
+  names the page itself on AJAX sites (``https://twitter.com/#!/jack/status/20``).
 
 It never changes: the case of the path, the order of the remaining query parameters, a
 trailing or doubled slash, ``+`` versus ``%20``, an encoded reserved character (``%2F`` stays
@@ -108,7 +109,7 @@ TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_campaign", "pk_kwd", "pk_sourc
 _HTTP_SCHEMES = {"http": 80, "https": 443}
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # scheme ":" ["//" authority] path ["?" query] ["#" fragment]  (RFC 3986 appendix B, scheme required)
-_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(//)?([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?\Z", re.DOTALL)
+_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(//)?([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z", re.DOTALL)
 _STRIP_INSIDE = re.compile(r"[\t\n\r]")
 # WHATWG URL: leading and trailing C0 controls and spaces are stripped (str.strip() keeps NUL...).
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
@@ -328,7 +329,11 @@ def _canonicalize(text: str) -> str:
         kept = [p for p in query.split("&") if not is_tracking_param(p.partition("=")[0])]
         query = "&".join(kept) if kept != [""] else ""
     netloc = (userinfo + "@" if userinfo else "") + host + (":" + port if port else "")
-    return f"{scheme}://{netloc}{path}" + ("?" + query if query else "")
+    # A "#!" fragment (AJAX-crawlable "hash-bang" URLs: https://twitter.com/#!/user/status/1) names
+    # the resource itself: dropping it would merge every such citation into the home page.
+    fragment = match.group(6) or ""
+    hashbang = "#" + _normalize_escapes(fragment) if fragment.startswith("!") and len(fragment) > 1 else ""
+    return f"{scheme}://{netloc}{path}" + ("?" + query if query else "") + hashbang
 
 
 def host_key(url: str) -> str:

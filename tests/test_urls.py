@@ -348,3 +348,23 @@ def test_canonicalize_raises_only_invalid_url_error(prefix: str, text: str) -> N
         canonicalize(prefix + text)
     except InvalidURLError:
         pass
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://twitter.com/#!/jack/status/20", "https://twitter.com/#!/jack/status/20"),
+        ("https://twitter.com/?utm_source=x#!/jack/status/%7e1", "https://twitter.com/#!/jack/status/~1"),
+        ("https://example.org/page#!", "https://example.org/page"),
+        ("https://example.org/page#section-2", "https://example.org/page"),
+    ],
+)
+def test_hashbang_fragment_names_the_resource(raw: str, expected: str) -> None:
+    assert canonicalize(raw) == expected
+    assert canonicalize(expected) == expected
+
+
+def test_two_hashbang_pages_are_not_merged() -> None:
+    a = canonicalize("https://twitter.com/#!/jack/status/20")
+    b = canonicalize("https://twitter.com/#!/biz/status/21")
+    assert a != b and a != canonicalize("https://twitter.com/")
