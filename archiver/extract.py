@@ -240,3 +240,33 @@ def extract_result(result: FetchResult) -> Extracted:
     """
     job = job_for(result)
     return extract_job(job) if job is not None else Extracted()
+
+
+def main_content(html: str) -> tuple[list[tuple[str, str]], str] | None:
+    """The links and text of a page's main content, as trafilatura sees it (for the harvester).
+
+    Returns ``(links, text)`` where ``links`` are ``(href as written, link text)`` pairs in
+    document order, or ``None`` when trafilatura finds no main content or fails on the input
+    (a third-party parser on arbitrary HTML never crashes a harvest). Figures are included,
+    so links in captions count; comments are not.
+    """
+    import trafilatura
+    from lxml import etree
+
+    try:
+        xml = trafilatura.extract(
+            html, output_format="xml", include_links=True, include_images=True, with_metadata=False,
+            include_comments=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        log.debug("trafilatura failed on the page: %r", exc)
+        return None
+    if not xml:
+        return None
+    try:
+        root = etree.fromstring(xml.encode("utf-8"))
+    except etree.XMLSyntaxError:
+        return None
+    links = [((ref.get("target") or "").strip(), "".join(ref.itertext())) for ref in root.iter("ref")]
+    text = " ".join(root.itertext())
+    return (links, text) if links or text.strip() else None

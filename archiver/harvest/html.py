@@ -47,7 +47,6 @@ positions); ``all_links`` (no trafilatura) 1.4 s.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -70,8 +69,6 @@ from archiver.harvest._common import (
 )
 from archiver.types import Citation, Skipped
 from archiver.urls import canonicalize, scheme_of
-
-logger = logging.getLogger(__name__)
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure "
@@ -103,32 +100,15 @@ HINT_BLOCKS = 8
 
 
 def _main_content(text: str) -> tuple[list[tuple[str, str]], str] | None:
-    """trafilatura's main content: (href as written, link text) of its links, and its text.
+    """trafilatura's main content (:func:`archiver.extract.main_content`), whitespace-collapsed:
+    (href as written, link text) of its links, and its text; ``None`` when there is none."""
+    from archiver.extract import main_content
 
-    ``None`` when trafilatura finds no main content. The only trafilatura call of the harvester;
-    isolated so that it can move to ``archiver.extract``.
-    """
-    import trafilatura
-    from lxml import etree
-
-    try:
-        # include_images keeps <figure> captions ("Data: <a>National River Flow Archive</a>").
-        xml = trafilatura.extract(
-            text, output_format="xml", include_links=True, include_images=True, with_metadata=False,
-            include_comments=False,
-        )
-    except Exception as exc:  # a third-party parser on arbitrary input: fall back, never crash the harvest
-        logger.debug("trafilatura failed on the page: %r", exc)
+    found = main_content(text)
+    if found is None:
         return None
-    if not xml:
-        return None
-    try:
-        root = etree.fromstring(xml.encode("utf-8"))
-    except etree.XMLSyntaxError:
-        return None
-    refs = [((ref.get("target") or "").strip(), collapse("".join(ref.itertext()))) for ref in root.iter("ref")]
-    main_text = collapse(" ".join(root.itertext()))
-    return (refs, main_text) if refs or main_text else None
+    refs, main_text = found
+    return [(target, collapse(label)) for target, label in refs], collapse(main_text)
 
 
 def _hints(tag: Tag) -> str:
