@@ -13,14 +13,17 @@ Exit codes (all commands): 0 success; 1 the command ran but found problems
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from rich.console import Console
 
 from archiver import __version__
 from archiver.config import DB_ENV_VAR, DEFAULT_DB
@@ -131,14 +134,35 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("archiver: interrupted", err=True)
             sys.exit(130)
-        except BrokenPipeError:
-            sys.stderr.close()
+        except BrokenPipeError:  # `archiver ... | head`: the reader has enough; not an error
+            _silence_stdout()
             sys.exit(0)
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             fail(f"{where}{exc.strerror or exc}", 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so nothing more (nor the exit flush) hits the closed pipe."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class PipeSafeConsole(Console):
+    """A rich console on standard output whose closed pipe is a ``BrokenPipeError``.
+
+    rich's own ``on_broken_pipe`` raises ``SystemExit(1)``, which would make
+    ``archiver status | head -1`` exit 1 ("problems found"); the error reaches
+    :func:`handle_errors` instead (exit 0), or a command that wants to go on without stdout.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _silence_stdout()
+        raise BrokenPipeError(errno.EPIPE, "standard output was closed")
 
 
 def emit_json(obj: Any) -> None:

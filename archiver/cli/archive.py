@@ -25,23 +25,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli._app import (
+    PipeSafeConsole,
+    db_option,
+    emit_json,
+    handle_errors,
+    json_option,
+    main,
+    open_store,
+)
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
 from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duration, prepare_sources, shutdown_pool
 from archiver.types import ArchiveStatus
-
-
-class _StdoutConsole(Console):
-    """A console on standard output that reports a closed pipe instead of exiting.
-
-    rich's default ``on_broken_pipe`` raises ``SystemExit(1)``, which would skip the
-    summary; here the ``BrokenPipeError`` reaches the command, which moves on to stderr.
-    """
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError(errno.EPIPE, "standard output was closed")
 
 
 class _Display:
@@ -50,7 +46,7 @@ class _Display:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
-        self.out = _StdoutConsole(highlight=False, soft_wrap=True)
+        self.out = PipeSafeConsole(highlight=False, soft_wrap=True)
         self.progress: Progress | None = None
         self.task: Any = None
         self.done = 0
@@ -289,7 +285,7 @@ def status_command(db_path: Path, as_json: bool) -> None:
     if as_json:
         emit_json(st)
         return
-    out = Console(highlight=False, soft_wrap=True)
+    out = PipeSafeConsole(highlight=False, soft_wrap=True)
     out.print(f"database:   {escape(st.path)} ({_human_size(st.size)})")
     out.print(f"sources:    {st.sources}")
     out.print(f"links:      {st.links} ({st.failed_links} failed, {st.unarchived_links} never captured)")
@@ -319,7 +315,7 @@ def fsck_command(db_path: Path, as_json: bool) -> None:
     if as_json:
         emit_json({**dataclasses.asdict(report), "ok": report.ok})
     else:
-        out = Console(highlight=False, soft_wrap=True)
+        out = PipeSafeConsole(highlight=False, soft_wrap=True)
         damaged = sum(p.kind in ("corrupt", "sha256", "size") for p in report.problems)
         out.print(f"checked {report.blobs_checked} {'body' if report.blobs_checked == 1 else 'bodies'} "
                   f"({_human_size(report.bytes_checked)})" + (f", {damaged} damaged" if damaged else "")

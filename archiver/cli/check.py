@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from archiver.check import DEFAULT_FAIL_ON, check, check_offline, counts_as_failure, summarize
-from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli._app import PipeSafeConsole, db_option, emit_json, handle_errors, json_option, main, open_store
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
 from archiver.drift import DEFAULT_DRIFT_THRESHOLD
@@ -227,7 +227,7 @@ def check_command(
         raise click.BadParameter(str(exc), param_hint="--confirm-span") from None
     if offline and capture:
         raise click.UsageError("--snapshot needs the network; it cannot be combined with --offline")
-    out = Console(highlight=False, soft_wrap=True)
+    out = PipeSafeConsole(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     results: list[CheckResult] = []
     failing: list[CheckResult] = []

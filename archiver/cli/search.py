@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli._app import PipeSafeConsole, db_option, emit_json, handle_errors, json_option, main, open_store
 from archiver.errors import QueryError
 from archiver.search import DEFAULT_LIMIT, SearchHit, parse_time_bound, search
 from archiver.show import terminal_safe
@@ -136,6 +136,6 @@ def search_command(
             err=True,
         )
         return
-    console = Console(highlight=False, soft_wrap=True)
+    console = PipeSafeConsole(highlight=False, soft_wrap=True)
     for rank, hit in enumerate(hits, 1):
         _render_hit(console, rank, hit)
