@@ -199,3 +199,19 @@ def test_help_documents_sources_and_errors() -> None:
     for needle in ("'-' for", "http(s) URL", "exit code 2", "missing file", "directory", "empty", "binary",
                    "unreadable", "Example:", "archiver links"):
         assert needle in result.output
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe", b"\xef\xbb\xbf\n \n", b"\xff\xfe\n\x00 \x00"])
+def test_a_byte_order_mark_alone_is_an_empty_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes(content)
+    result = CliRunner().invoke(main, ["links", str(path)])
+    assert result.exit_code == 2
+    assert "is empty" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("spec", ["ftp://example.org/x", "file:///etc/hostname"])
+def test_a_non_http_article_url_is_named_as_typed(spec: str) -> None:
+    result = CliRunner().invoke(main, ["links", spec])
+    assert result.exit_code == 2
+    assert f"{spec}: unsupported scheme" in result.output

@@ -130,6 +130,9 @@ def looks_binary(data: bytes) -> bool:
 def _check_content(data: bytes, label: str) -> None:
     if not data.strip():
         raise SourceError("is empty" if data == b"" else "is empty (only white space)", label)
+    for bom in _BOMS:  # a byte-order mark followed by nothing (or white space) holds no article
+        if data.startswith(bom) and not data[len(bom) :].replace(b"\x00", b"").strip():
+            raise SourceError("is empty (only a byte-order mark)", label)
     if looks_binary(data):
         raise SourceError("is a binary file, not an article (text, Markdown or HTML)", label)
 
@@ -242,6 +245,8 @@ def read_source(
         return _from_bytes(data, locator="-", kind=SourceKind.STDIN, name=None, format=format)
     if is_url(spec):
         return _read_url(spec, fetch, format)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", spec) and not Path(spec).exists():
+        raise SourceError(f"unsupported scheme {scheme_of(spec)}: an article URL must be http or https", spec)
     path = Path(spec).expanduser()
     data = _read_file(path)
     locator = str(path.resolve())
