@@ -851,6 +851,8 @@ def _run(
             session = local.session = make_session(config.user_agent, resolver, pool_size=pools)
             with sessions_lock:
                 sessions.append(session)
+                if cancel.is_set():  # created after the cancellation swept the sessions
+                    _abort(session)
         try:
             extra = headers_for(url) if headers_for else None
         except Exception as exc:  # the caller's callback: this URL fails, the others go on
@@ -959,9 +961,7 @@ def _run(
             with sessions_lock:
                 live = list(sessions)
             for session in live:  # unblock workers waiting on the network
-                for adapter in set(session.adapters.values()):
-                    if isinstance(adapter, SafeAdapter):
-                        adapter.abort()
+                _abort(session)
         dispatcher.join()
         executor.shutdown(wait=True, cancel_futures=True)
         if not finished:
@@ -969,6 +969,13 @@ def _run(
         for session in sessions:
             session.close()
         fetcher.close()
+
+
+def _abort(session: requests.Session) -> None:
+    """Shut down the session's connections, now and from now on (see :meth:`SafeAdapter.abort`)."""
+    for adapter in set(session.adapters.values()):
+        if isinstance(adapter, SafeAdapter):
+            adapter.abort()
 
 
 def _discard_result(future: Future[FetchResult | None]) -> None:

@@ -207,6 +207,13 @@ class _PinnedConnectionMixin:
         raise NewConnectionError(self, f"Failed to establish a new connection: {last}") from last  # type: ignore[arg-type]
 
 
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class SafeAdapter(HTTPAdapter):
     """An ``HTTPAdapter`` whose new connections go to pinned (already checked) addresses.
 
@@ -223,21 +230,25 @@ class SafeAdapter(HTTPAdapter):
         self._pins: dict[tuple[str, int], list[str]] = {}
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._sockets_lock = threading.Lock()
+        self._aborted = False
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
     def track(self, sock: socket.socket) -> None:
+        """Remember a new connection; after :meth:`abort` it is shut down at once instead."""
         with self._sockets_lock:
             self._sockets.add(sock)
+            aborted = self._aborted
+        if aborted:  # a connection opened while (or just after) the run was cancelled
+            _shutdown(sock)
 
     def abort(self) -> None:
-        """Shut down every open connection (from any thread): blocked reads fail at once. For cancellation."""
+        """Shut down every open connection, and every later one (from any thread): blocked reads
+        fail at once. For cancellation; sticky, so a connection racing the abort cannot escape it."""
         with self._sockets_lock:
+            self._aborted = True
             sockets = list(self._sockets)
         for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shutdown(sock)
 
     def pin(self, host: str, port: int, addresses: list[str]) -> None:
         self._pins[(_pin_key(host), port)] = list(addresses)

@@ -112,3 +112,22 @@ def test_is_text() -> None:
     assert sniff.is_text("text/html") and sniff.is_text("application/xhtml+xml")
     assert sniff.is_text("application/ld+json") and sniff.is_text("text/plain")
     assert not sniff.is_text("application/pdf") and not sniff.is_text("image/png") and not sniff.is_text(None)
+
+
+def test_abort_is_sticky_for_connections_opened_afterwards() -> None:
+    """A connection that races the cancellation is shut down too (else Ctrl-C could wait on it)."""
+    import socket
+
+    from archiver.net import SafeAdapter
+
+    adapter = SafeAdapter()
+    before, before_peer = socket.socketpair()
+    adapter.track(before)
+    adapter.abort()
+    after, after_peer = socket.socketpair()
+    adapter.track(after)
+    for sock in (before, after):
+        sock.settimeout(1)
+        assert sock.recv(1) == b""  # shut down: a blocked read returns at once
+    for sock in (before, before_peer, after, after_peer):
+        sock.close()
