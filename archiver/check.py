@@ -650,7 +650,10 @@ class _Run:
         finally:
             _close(results)
         while waiting:
-            pattern, result, extracted = extracted_q.get()
+            try:  # poll: a Ctrl-C handled by another thread is acted on when this thread wakes
+                pattern, result, extracted = extracted_q.get(timeout=0.2)
+            except queue.Empty:
+                continue
             waiting -= 1
             probes[pattern] = _probe(pattern, result, extracted)
         pending, self.pending = self.pending, []

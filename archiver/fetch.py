@@ -941,7 +941,12 @@ def _run(
     finished = False
     try:
         while True:
-            item = results.get()
+            try:
+                # Poll rather than block: a Ctrl-C handled by another thread only runs its
+                # Python handler (KeyboardInterrupt) when this thread next wakes up.
+                item = results.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
             if item is _DONE:
                 finished = True
                 break
@@ -969,6 +974,10 @@ def _run(
         for session in sessions:
             session.close()
         fetcher.close()
+
+
+#: How often a consumer blocked on results wakes up, so a pending Ctrl-C is acted on.
+_POLL_SECONDS = 0.2
 
 
 def _abort(session: requests.Session) -> None:

@@ -224,3 +224,28 @@ def test_retries_under_fetch_many_use_the_injected_sleep() -> None:
         assert web.count("/u") == 4 and web.count("/f") == 3
     assert results[urls[0]].status == 503 and results[urls[1]].ok
     assert len(slept) == 5
+
+
+def test_ctrl_c_received_by_another_thread_still_stops_the_consumer(fakeweb: FakeWeb) -> None:
+    """The kernel may hand SIGINT to any thread; the consumer must not sleep through it."""
+    import signal
+    import time
+
+    url = fakeweb.hang("/forever")
+    config = FetchConfig(allow_private=True, retries=0, timeout=30, deadline=30)
+    ready = threading.Event()
+
+    def interrupt_from_another_thread() -> None:
+        ready.wait(5)
+        time.sleep(0.3)
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # delivered to this thread, not the main one
+
+    helper = threading.Thread(target=interrupt_from_another_thread, daemon=True)
+    helper.start()
+    started = time.monotonic()
+    ready.set()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in fetch_mod.fetch_many([url], config=config):
+            pass  # pragma: no cover - the page never answers
+    helper.join(5)
+    assert time.monotonic() - started < 10  # acted on within a poll, not when the 30 s timeout ends
