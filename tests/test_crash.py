@@ -67,6 +67,22 @@ def test_sigkill_mid_run_then_immediate_rerun(tmp_path: Path) -> None:
             assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
 
 
+def _with_default_sigint(cmd: list[str]) -> list[str]:
+    """``python -m archiver ARGS`` run with Python's own Ctrl-C handler installed first.
+
+    A shell without job control starts background jobs (``pytest &``, some CI runners) with
+    SIGINT ignored; children inherit that, and Python then never raises KeyboardInterrupt.
+    This test is about archiver's handling of Ctrl-C, not about that environment.
+    """
+    python, _, module, *args = cmd
+    assert module == "archiver"
+    code = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        f"sys.argv = ['archiver', *{args!r}]; runpy.run_module('archiver', run_name='__main__')"
+    )
+    return [python, "-c", code]
+
+
 def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
     # The first pages answer at once; the others are held until the test has sent Ctrl-C, so a
     # busy machine cannot let the run finish first (which would make this test prove nothing).
@@ -85,7 +101,7 @@ def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
         article.write_text("\n".join(urls) + "\n")
         db = tmp_path / "archive.db"
         cmd = subprocess_cmd("archive", str(article), "--db", str(db), "--allow-private", "--json")
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(_with_default_sigint(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         try:
             first = [json.loads(proc.stdout.readline()) for _ in range(3)]

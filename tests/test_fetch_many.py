@@ -241,11 +241,17 @@ def test_ctrl_c_received_by_another_thread_still_stops_the_consumer(fakeweb: Fak
         signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # delivered to this thread, not the main one
 
     helper = threading.Thread(target=interrupt_from_another_thread, daemon=True)
-    helper.start()
-    started = time.monotonic()
-    ready.set()
-    with pytest.raises(KeyboardInterrupt):
-        for _ in fetch_mod.fetch_many([url], config=config):
-            pass  # pragma: no cover - the page never answers
-    helper.join(5)
+    # Python's own Ctrl-C handler, even when this process was started with SIGINT ignored
+    # (a background job of a shell without job control).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        helper.start()
+        started = time.monotonic()
+        ready.set()
+        with pytest.raises(KeyboardInterrupt):
+            for _ in fetch_mod.fetch_many([url], config=config):
+                pass  # pragma: no cover - the page never answers
+        helper.join(5)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 10  # acted on within a poll, not when the 30 s timeout ends
