@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from archiver.store.core import snapshot_from_row
 from archiver.store.queries import database_of, latest_good_id_sql
 from archiver.types import CheckResult, ErrorKind, LinkStatus, Snapshot
 
@@ -148,5 +149,5 @@ def latest_good_snapshots(store: Store, urls: Sequence[str]) -> dict[str, Snapsh
             + f" FROM links l2 WHERE l2.url IN ({', '.join('?' * len(chunk))}))"
         )
         for row in store.db.query(sql, chunk):
-            found[row["url"]] = store._to_snapshot(row)
+            found[row["url"]] = snapshot_from_row(row)
     return found

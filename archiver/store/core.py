@@ -692,36 +692,7 @@ class Store:
 
     @staticmethod
     def _to_snapshot(row: Mapping[str, Any]) -> Snapshot:
-        redirects = tuple(Hop(h["url"], h["status"]) for h in json.loads(row["redirects"] or "[]"))
-        return Snapshot(
-            id=row["id"],
-            url=row["url"],
-            captured_at=datetime.fromisoformat(row["captured_at"]),
-            ok=bool(row["ok"]),
-            requested_url=row["requested_url"],
-            final_url=row["final_url"],
-            redirects=redirects,
-            http_status=row["http_status"],
-            headers=json.loads(row["headers"] or "{}"),
-            content_type=row["content_type"],
-            size=row["size"],
-            truncated=bool(row["truncated"]),
-            encoding=row["encoding"],
-            encoding_source=row["encoding_source"],
-            sha256=row["sha256"],
-            title=row["title"],
-            author=row["author"],
-            published=row["published"],
-            sitename=row["sitename"],
-            language=row["language"],
-            description=row["description"],
-            text=row["text"],
-            extract_error=row["extract_error"],
-            error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
-            error_message=row["error_message"],
-            attempts=row["attempts"],
-            elapsed=row["elapsed"],
-        )
+        return snapshot_from_row(row)
 
     def snapshot(self, snapshot_id: int) -> Snapshot:
         """The snapshot with that id. Raises :class:`NotFoundError`."""
@@ -956,3 +927,43 @@ class Store:
         if integrity != "ok":
             problems.append(FsckProblem("integrity", str(self.path), integrity))
         return FsckReport(str(self.path), checked, nbytes, integrity, tuple(problems))
+
+
+def snapshot_from_row(row: Mapping[str, Any]) -> Snapshot:
+    """A :class:`Snapshot` from a ``snapshots`` row joined with its link's ``url``.
+
+    Only ``id``, ``url``, ``captured_at``, ``ok`` and ``requested_url`` are required: a query
+    that selects fewer columns (no text, headers or redirects, for speed) leaves the other
+    fields at their defaults.
+    """
+    redirects = tuple(Hop(h["url"], h["status"]) for h in json.loads(row.get("redirects") or "[]"))
+    kind = row.get("error_kind")
+    return Snapshot(
+        id=row["id"],
+        url=row["url"],
+        captured_at=datetime.fromisoformat(row["captured_at"]),
+        ok=bool(row["ok"]),
+        requested_url=row["requested_url"],
+        final_url=row.get("final_url"),
+        redirects=redirects,
+        http_status=row.get("http_status"),
+        headers=json.loads(row.get("headers") or "{}"),
+        content_type=row.get("content_type"),
+        size=row.get("size"),
+        truncated=bool(row.get("truncated")),
+        encoding=row.get("encoding"),
+        encoding_source=row.get("encoding_source"),
+        sha256=row.get("sha256"),
+        title=row.get("title"),
+        author=row.get("author"),
+        published=row.get("published"),
+        sitename=row.get("sitename"),
+        language=row.get("language"),
+        description=row.get("description"),
+        text=row.get("text"),
+        extract_error=row.get("extract_error"),
+        error_kind=ErrorKind(kind) if kind else None,
+        error_message=row.get("error_message"),
+        attempts=row.get("attempts"),
+        elapsed=row.get("elapsed"),
+    )

@@ -10,13 +10,12 @@ URLs are canonical (as stored in ``links.url``). Results come back as shared typ
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from archiver.store.core import Store
+from archiver.store.core import Store, snapshot_from_row
 from archiver.store.queries import LATEST_FIRST, latest_good_id_sql
-from archiver.types import Citation, ErrorKind, Snapshot
+from archiver.types import Citation, Snapshot
 
 __all__ = [
     "StoredSource",
@@ -110,28 +109,6 @@ _SNAP_COLUMNS = (
 )
 
 
-def _snapshot(row: dict[str, Any], *, with_text: bool) -> Snapshot:
-    return Snapshot(
-        id=row["id"],
-        url=row["url"],
-        captured_at=datetime.fromisoformat(row["captured_at"]),
-        ok=bool(row["ok"]),
-        requested_url=row["requested_url"],
-        final_url=row["final_url"],
-        http_status=row["http_status"],
-        content_type=row["content_type"],
-        size=row["size"],
-        sha256=row["sha256"],
-        title=row["title"],
-        author=row["author"],
-        published=row["published"],
-        sitename=row["sitename"],
-        language=row["language"],
-        description=row["description"],
-        text=row["text"] if with_text else None,
-    )
-
-
 def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True) -> dict[str, list[Snapshot]]:
     """Every good snapshot (``ok`` = 1) of each URL, newest first; URLs never captured well map to ``[]``.
 
@@ -148,7 +125,7 @@ def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True)
             list(chunk),
         )
         for row in rows:
-            out[row["url"]].append(_snapshot(row, with_text=with_text))
+            out[row["url"]].append(snapshot_from_row(row))
     return out
 
 
@@ -170,12 +147,7 @@ def last_failures(store: Store, urls: Iterable[str]) -> dict[str, Snapshot]:
         )
         for row in rows:
             if row["url"] not in out:
-                snap = _snapshot(row, with_text=False)
-                out[row["url"]] = replace(
-                    snap,
-                    error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
-                    error_message=row["error_message"],
-                )
+                out[row["url"]] = snapshot_from_row(row)
     return out
 
 
@@ -190,7 +162,7 @@ def snapshots_by_id(store: Store, ids: Iterable[int], *, with_text: bool = True)
             f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id WHERE s.id IN ({marks})",
             [int(i) for i in chunk],
         ):
-            out[row["id"]] = _snapshot(row, with_text=with_text)
+            out[row["id"]] = snapshot_from_row(row)
     return out
 
 
@@ -214,5 +186,5 @@ def fts_candidates(
         " AND s.id = " + latest_good_id_sql("s.link_id") + " ORDER BY bm25(snapshots_fts) LIMIT ?",
         [query, limit + len(excluded)],
     )
-    out = [_snapshot(r, with_text=True) for r in rows if r["id"] not in excluded]
+    out = [snapshot_from_row(r) for r in rows if r["id"] not in excluded]
     return out[:limit]
