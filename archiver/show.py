@@ -22,7 +22,7 @@ Contract:
   scripts, plugins and form submission). The copy is UTF-8 and says so.
 * :func:`diff_snapshots` compares extracted texts line by line (``difflib.unified_diff``)
   and scores them with :func:`archiver.drift.similarity` (weighted shingle coverage,
-  linear time) when that module is present, else ``difflib.SequenceMatcher.ratio`` over words.
+  linear time), the measure ``archiver check`` uses.
 * Only reads: nothing here writes to the store or touches the network.
 """
 
@@ -33,12 +33,12 @@ import mimetypes
 import os
 import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from archiver.drift import similarity
 from archiver.errors import InvalidURLError, NotFoundError
 from archiver.search import iso_bound, parse_stored_time, parse_time_bound
 from archiver.store import queries
@@ -428,19 +428,6 @@ def history(store: Any, url: str) -> list[HistoryEvent]:
 # Diff
 
 
-def _similarity_function() -> tuple[Callable[[str, str], float], str]:
-    try:
-        from archiver.drift import similarity
-
-        return similarity, "weighted shingle coverage"  # named for people, not after the module
-    except ImportError:  # the drift module is optional here
-
-        def ratio(old: str, new: str) -> float:
-            return round(difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False).ratio(), 4)
-
-        return ratio, "word sequence ratio"
-
-
 @dataclass(frozen=True)
 class SnapshotDiff:
     """A unified diff of two snapshots' extracted texts, with their similarity (0..1)."""
@@ -500,8 +487,8 @@ def diff_snapshots(
             lineterm="",
         )
     )
-    score, method = _similarity_function()
-    return SnapshotDiff(canonical, old, new, float(score(old_text, new_text)), method, lines)
+    # the drift measure of `archiver check`, named for people rather than after the module
+    return SnapshotDiff(canonical, old, new, float(similarity(old_text, new_text)), "weighted shingle coverage", lines)
 
 
 # ---------------------------------------------------------------------------
