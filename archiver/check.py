@@ -683,11 +683,11 @@ class _Workers:
         if not self._started:
             self._started = True
             if self.workers > 0:
-                from archiver.pipeline import _process_pool
+                from archiver.pool import process_pool
 
                 # A check extracts only changed pages, where trafilatura's jusText fallback
                 # is common: its stop words are built once in the forkserver, not per worker.
-                self._pool = _process_pool(self.workers, warm_justext=True)
+                self._pool = process_pool(self.workers, warm_justext=True)
         return self._pool
 
     def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None]) -> None:
@@ -778,7 +778,7 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
     interrupted = False
     try:
         if extract_workers > 0:
-            from archiver.pipeline import start_forkserver
+            from archiver.pool import start_forkserver
 
             start_forkserver(warm_justext=True)
         threading.Thread(target=run.workers.warm, name="archiver-check-warm", daemon=True).start()

@@ -28,7 +28,6 @@ Contract of :func:`archive`:
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
 import os
@@ -39,7 +38,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -47,6 +46,7 @@ from typing import Any, Protocol
 from archiver.config import FetchConfig
 from archiver.errors import ArchiverError, InvalidURLError, SourceError, StoreError
 from archiver.extract import extract_job, extract_result, job_for
+from archiver.pool import process_pool, shutdown_pool, warm_pool
 from archiver.store.core import Store, make_owner
 from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest, Snapshot
 
@@ -212,151 +212,11 @@ def prepare_sources(sources: Sequence[str], *, harvest: Callable[[str], Harvest]
     return prepared
 
 
-# -- extraction pool ---------------------------------------------------------------------------
-
-
-def _worker_init(owner_pid: int) -> None:
-    """In each extraction worker: ignore Ctrl-C (the archiving process decides) and exit
-    when that process is gone, even after kill -9 (a forkserver worker's parent is the
-    forkserver, which itself lives as long as any worker does)."""
-    import signal
-
-    from archiver.store.core import pid_alive
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if not pid_alive(owner_pid):
-                os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-_POOL: ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
-_POOL_LOCK = threading.Lock()
-
-
-def _preload(warm_justext: bool) -> list[str]:
-    return ["archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
-
-
-def start_forkserver(*, warm_justext: bool = False) -> None:
-    """Start the extraction forkserver now, deaf to Ctrl-C; call it from the main thread.
-
-    Ctrl-C signals the whole process group: a forkserver (or a worker) caught while still
-    importing would print a ``KeyboardInterrupt`` traceback. An ignored signal stays
-    ignored across fork and exec, so the forkserver is started with SIGINT ignored, and
-    the workers it forks inherit that; the archiving process alone decides what an
-    interrupt means. From another thread (where signal handlers cannot be changed) this
-    does nothing, and the pool starts the forkserver itself when first used.
-    """
-    import multiprocessing
-    import signal
-
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return
-    if threading.current_thread() is not threading.main_thread():
-        return
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload(_preload(warm_justext))
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    except OSError as exc:
-        log.warning("could not start the extraction forkserver (%s)", exc)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExecutor | None:
-    """A process pool shared by the runs of this process (so tests and repeated runs pay its start once).
-
-    Workers come from a forkserver (never forked from a process with running threads);
-    ``None`` when no pool can be made (then extraction runs in-line in a thread).
-    ``warm_justext`` (``check``): the forkserver, when this call starts it, also builds
-    jusText's stop words once for all workers (see :mod:`archiver._extract_warm`).
-    """
-    global _POOL, _POOL_SIZE
-    with _POOL_LOCK:
-        if _POOL is not None and _POOL_SIZE == workers and not getattr(_POOL, "_broken", False):
-            return _POOL
-        if _POOL is not None:
-            _POOL.shutdown(wait=False, cancel_futures=True)
-            _POOL = None
-        try:
-            import multiprocessing
-
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            ctx = multiprocessing.get_context(method)
-            if method == "forkserver":
-                ctx.set_forkserver_preload(_preload(warm_justext))  # no effect if start_forkserver ran
-            _POOL = ProcessPoolExecutor(
-                max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
-            )
-            _POOL_SIZE = workers
-        except (OSError, ImportError, ValueError, NotImplementedError) as exc:
-            log.warning("no extraction process pool (%s); extracting in-line", exc)
-            _POOL = None
-        return _POOL
-
-
-def _ready() -> bool:
-    return True
-
-
-def _warm_pool(workers: int) -> None:
-    """Start the extraction workers in the background, so they are ready when the first page
-    arrives and the first downloads do not wait for them (a worker start imports trafilatura)."""
-    if workers <= 0:
-        return
-    start_forkserver()
-
-    def warm() -> None:
-        pool = _process_pool(workers)
-        if pool is not None:
-            with contextlib.suppress(Exception):
-                for _ in range(workers):
-                    pool.submit(_ready)
-
-    threading.Thread(target=warm, name="archiver-warm", daemon=True).start()
-
-
-@atexit.register
-def shutdown_pool(timeout: float = 3.0) -> None:
-    """Stop the shared extraction workers now (the CLI calls this when a run ends).
-
-    Pending jobs are cancelled, then the workers are asked to exit and given ``timeout``
-    seconds to do so; any still alive (a worker deep in a huge page) is terminated.
-    Waiting matters: a worker still being started by the forkserver unpickles the
-    pool's semaphores, and if this process had already exited it would print a
-    ``FileNotFoundError`` traceback on the user's terminal.
-    """
-    global _POOL
-    with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is None:
-        return
-    stopper = threading.Thread(
-        target=pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, name="archiver-pool-stop", daemon=True
-    )
-    stopper.start()
-    stopper.join(timeout)
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
-        if proc.is_alive():
-            with contextlib.suppress(Exception):
-                proc.terminate()
-                proc.join(timeout=2)
-
-
 class _Extractor:
     """Runs extraction jobs in the process pool (or a thread), calling ``done(extracted)`` when each ends."""
 
     def __init__(self, workers: int) -> None:
-        self.pool: Executor | None = _process_pool(workers) if workers > 0 else None
+        self.pool: Executor | None = process_pool(workers) if workers > 0 else None
         self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-extract")
         self.pending: set[Future[Extracted]] = set()
         self.lock = threading.Lock()
@@ -704,7 +564,7 @@ def _archive(
         todo.append(url)
 
     if todo:
-        _warm_pool(run.extract_workers)  # workers start while the first pages download
+        warm_pool(run.extract_workers)  # workers start while the first pages download
     pending = todo
     while pending:
         claims = store.claim(pending, run.owner, after=watermark)

@@ -228,10 +228,11 @@ def warm_pool() -> float:
     A long-lived process pays this once; the figure is printed apart, not counted in the wall time.
     """
     from archiver.extract import extract_job
-    from archiver.pipeline import DEFAULT_EXTRACT_WORKERS, _process_pool
+    from archiver.pipeline import DEFAULT_EXTRACT_WORKERS
+    from archiver.pool import process_pool
 
     start = time.perf_counter()
-    pool = _process_pool(DEFAULT_EXTRACT_WORKERS, warm_justext=True)  # as check's own _Workers asks
+    pool = process_pool(DEFAULT_EXTRACT_WORKERS, warm_justext=True)  # as check's own _Workers asks
     if pool is not None:
         job = ("text/html", article_html(articles()["bikes"]).encode(), "utf-8", "http://x/", "text/html")
         for future in [pool.submit(extract_job, job) for _ in range(4 * DEFAULT_EXTRACT_WORKERS)]:
@@ -290,9 +291,9 @@ def _pool_processes() -> list[object]:
     """The extraction pool's worker processes (psutil handles)."""
     import psutil
 
-    from archiver import pipeline
+    from archiver import pool as pool_module
 
-    pool = pipeline._POOL
+    pool = pool_module._POOL
     procs = []
     for proc in (getattr(pool, "_processes", None) or {}).values():
         with contextlib.suppress(psutil.Error):

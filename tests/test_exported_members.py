@@ -46,3 +46,26 @@ def test_exports_are_not_shadowed_by_submodules() -> None:
     for name in ("check_links", "search_archive", "verify_source", "archive", "harvest_source"):
         assert callable(getattr(archiver, name)), name
         assert not isinstance(getattr(archiver, name), type(sys)), f"{name} is a module"
+
+
+def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {modules!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
+def test_pool_module_is_light() -> None:
+    # The archive command starts the extraction forkserver from archiver.pool *before* it
+    # loads the pipeline: importing it must not load the heavy stack it is meant to overlap.
+    heavy = ("trafilatura", "requests", "sqlite_utils", "lxml", "archiver.store.core", "archiver.pipeline")
+    assert _loaded_after("import archiver.pool", heavy) == []
+
+
+def test_harvesting_text_loads_no_html_or_markdown_parser(tmp_path) -> None:
+    src = tmp_path / "links.txt"
+    src.write_text("See https://example.org/a and https://example.org/b.\n")
+    code = f"from archiver.harvest import harvest\nassert len(harvest({str(src)!r}).citations) == 2"
+    assert _loaded_after(code, ("bs4", "markdown_it")) == []
+    # ...and the lazily loaded harvesters still resolve as attributes of the package.
+    code = "import archiver.harvest as h\nassert callable(h.harvest_html) and callable(h.harvest_markdown)"
+    assert _loaded_after(code, ("bs4", "markdown_it")) == ["bs4", "markdown_it"]

@@ -274,3 +274,21 @@ def test_a_failed_commit_does_not_leave_a_transaction_for_later_writes_to_join(s
     store.ensure_link("https://example.org/after")
     assert not store.db.conn.in_transaction
     assert store.link_id("https://example.org/after") is not None
+
+
+def test_pid_alive_tells_running_reaped_and_zombie_processes_apart() -> None:
+    import time
+
+    from archiver.pool import pid_alive
+
+    assert pid_alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # exited but not reaped: a zombie, which counts as dead
+        with open(f"/proc/{child.pid}/stat", "rb") as fh:
+            if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                break
+        time.sleep(0.01)
+    assert not pid_alive(child.pid)
+    child.wait()
+    assert not pid_alive(child.pid)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -36,8 +36,11 @@ from archiver.cli._app import (
 )
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
-from archiver.pipeline import ArchiveReport, LinkOutcome, archive, parse_duration, prepare_sources, shutdown_pool
+from archiver.pool import shutdown_pool, start_forkserver
 from archiver.types import ArchiveStatus
+
+if TYPE_CHECKING:
+    from archiver.pipeline import ArchiveReport, LinkOutcome
 
 
 class _Display:
@@ -184,6 +187,11 @@ def archive_command(
       archiver archive seeds/000_a601677b5c772689.txt
       archiver archive notes.md https://example.org/story --max-age 30d --json
     """
+    # The extraction forkserver imports trafilatura (about half a second) on the other core
+    # while this process loads the pipeline, reads the sources and opens the database.
+    start_forkserver()
+    from archiver.pipeline import archive, parse_duration, prepare_sources
+
     age = None
     if max_age is not None:
         try:

@@ -22,12 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from archiver.errors import InvalidURLError
 from archiver.harvest._common import group_links, normalize_newlines
-from archiver.harvest.html import harvest_html
-from archiver.harvest.markdown import harvest_markdown
 from archiver.harvest.source import (
     NEEDS_FETCHER,
     Fetch,
@@ -41,6 +39,10 @@ from archiver.harvest.source import (
 from archiver.harvest.text import find_urls, harvest_text
 from archiver.types import Citation, FetchResult, Harvest, Link, Skipped, SourceFormat, SourceKind
 from archiver.urls import canonicalize
+
+if TYPE_CHECKING:
+    from archiver.harvest.html import harvest_html
+    from archiver.harvest.markdown import harvest_markdown
 
 __all__ = [
     "NEEDS_FETCHER",
@@ -65,6 +67,19 @@ __all__ = [
     "sniff_format",
 ]
 
+# The HTML and Markdown harvesters load beautifulsoup4 and markdown-it-py (a fifth of the
+# archive command's start-up); they are imported when first used, so a plain-text article
+# or a list of URLs never pays for them.
+_LAZY = {"harvest_html": "archiver.harvest.html", "harvest_markdown": "archiver.harvest.markdown"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def harvest_read(read: ReadSource, *, all_links: bool = False, bare_domains: bool = False) -> Harvest:
     """Harvest an article already read: dispatch on ``read.source.format``."""
@@ -72,8 +87,12 @@ def harvest_read(read: ReadSource, *, all_links: bool = False, bare_domains: boo
     locator = read.source.locator
     citations: list[Citation]
     if read.source.format is SourceFormat.HTML:
+        from archiver.harvest.html import harvest_html
+
         citations = harvest_html(read.text, locator, read.base_url, all_links, skipped=skipped)
     elif read.source.format is SourceFormat.MARKDOWN:
+        from archiver.harvest.markdown import harvest_markdown
+
         citations = harvest_markdown(read.text, locator, bare_domains=bare_domains, skipped=skipped)
     else:
         citations = harvest_text(read.text, locator, bare_domains=bare_domains, skipped=skipped)

@@ -48,6 +48,7 @@ import sqlite_utils
 
 from archiver.config import default_db_path
 from archiver.errors import NotADatabaseError, NotFoundError, StoreError
+from archiver.pool import pid_alive
 from archiver.store.migrations import MIGRATIONS, applied, migrate
 from archiver.types import Body, ErrorKind, Extracted, FetchResult, Harvest, Hop, LinkStatus, Snapshot
 
@@ -90,25 +91,6 @@ def _parse_time(text: str | None) -> datetime | None:
 def make_owner() -> str:
     """A claim owner for this process: ``hostname:pid:random-token``."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def pid_alive(pid: int) -> bool:
-    """True when process ``pid`` runs on this host (a zombie counts as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    # A killed child that its parent has not reaped yet is a zombie: dead for our purpose.
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            state = fh.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
 
 
 def owner_is_dead(owner: str) -> bool:
