@@ -50,7 +50,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -869,10 +868,11 @@ def _run(
             return None
         return result
 
-    workers = max(1, config.workers)
+    workers = max(1, min(config.workers, len(urls)))
     # Bounded: while the consumer is busy, at most this many finished results wait
-    # (in-flight downloads go on); beyond it the dispatcher stops starting new ones.
+    # (in-flight downloads go on); beyond it the workers stop starting new ones.
     results: queue.Queue[Any] = queue.Queue(maxsize=2 * workers)
+    scheduler = _Scheduler(urls, pacer, clock, cancel, workers)
 
     def put(item: Any) -> bool:
         while not cancel.is_set():
@@ -882,62 +882,29 @@ def _run(
             except queue.Full:
                 continue
         return False
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-fetch")
 
-    def dispatch() -> None:
-        pending: dict[str, deque[str]] = {}
-        for url in urls:
-            pending.setdefault(host_key(url), deque()).append(url)
-        order = deque(pending)
-        inflight: dict[Future[FetchResult | None], str] = {}
+    def work() -> None:
+        # Each worker takes the next URL whose host has a free slot and fetches it, then
+        # the next: no thread hands work to another (a hand-off is a wake-up that waits for
+        # the GIL, up to 5 ms while the consumer computes, and it would come twice per URL).
         try:
-            while (pending or inflight) and not cancel.is_set():
-                wake: float | None = None
-                progress = True
-                while progress and len(inflight) < workers:
-                    progress = False
-                    for _ in range(len(order)):
-                        host = order[0]
-                        order.rotate(-1)
-                        now = clock()
-                        at = pacer.ready_at(host, now)
-                        if at is None:
-                            continue
-                        if at > now:
-                            wake = at if wake is None else min(wake, at)
-                            continue
-                        url = pending[host].popleft()
-                        pacer.start(host, now)
-                        inflight[executor.submit(task, url)] = host
-                        progress = True
-                        if not pending[host]:
-                            del pending[host]
-                            order.remove(host)
-                        if len(inflight) >= workers:
-                            break
-                timeout = None if wake is None else max(0.0, wake - clock())
-                if not inflight:
-                    if cancel.wait(timeout if timeout is not None else 0.05):
-                        break
-                    continue
-                done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
-                    pacer.finish(inflight.pop(future))
-                    result = future.result()
-                    if result is not None and not put(result) and result.body is not None:
-                        result.body.discard()
+            while (url := scheduler.next()) is not None:
+                host = host_key(url)
+                try:
+                    result = task(url)
+                finally:
+                    scheduler.finish(host)
+                if result is not None and not put(result) and result.body is not None:
+                    result.body.discard()  # cancelled while waiting to hand it over
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
             put(exc)
         finally:
-            # Not collected (cancelled, or an error): nobody will own these results. Some
-            # finished before the cancellation, while this thread waited to hand over a result.
-            for future in inflight:
-                future.cancel()
-                future.add_done_callback(_discard_result)
-            put(_DONE)
+            if scheduler.retire():  # the last worker out says the run is over
+                put(_DONE)
 
-    dispatcher = threading.Thread(target=dispatch, name="archiver-dispatch", daemon=True)
-    dispatcher.start()
+    threads = [threading.Thread(target=work, name=f"archiver-fetch-{i}", daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
     finished = False
     try:
         while True:
@@ -963,17 +930,87 @@ def _run(
     finally:
         if not finished:
             cancel.set()
+            scheduler.wake_all()
             with sessions_lock:
                 live = list(sessions)
             for session in live:  # unblock workers waiting on the network
                 _abort(session)
-        dispatcher.join()
-        executor.shutdown(wait=True, cancel_futures=True)
+        for thread in threads:
+            thread.join()
         if not finished:
             _discard_queued(results)
         for session in sessions:
             session.close()
         fetcher.close()
+
+
+class _Scheduler:
+    """Which URL a free worker fetches next: round-robin over hosts, within the pacer's limits.
+
+    ``next()`` blocks until some host may start a request (a slot is free and its spacing
+    has passed) and returns one of its URLs, or ``None`` once no URL is left or the run is
+    cancelled. ``finish(host)`` frees the slot. Thread-safe.
+    """
+
+    def __init__(
+        self, urls: list[str], pacer: HostPacer, clock: Clock, cancel: threading.Event, workers: int
+    ) -> None:
+        self.pending: dict[str, deque[str]] = {}
+        for url in urls:
+            self.pending.setdefault(host_key(url), deque()).append(url)
+        self.order = deque(self.pending)
+        self.pacer = pacer
+        self.clock = clock
+        self.cancel = cancel
+        self.cond = threading.Condition()
+        self.workers = workers
+        self.retired = 0
+
+    def next(self) -> str | None:
+        with self.cond:
+            while self.pending and not self.cancel.is_set():
+                now = self.clock()
+                wake: float | None = None
+                for _ in range(len(self.order)):
+                    host = self.order[0]
+                    self.order.rotate(-1)
+                    at = self.pacer.ready_at(host, now)
+                    if at is None:
+                        continue
+                    if at > now:
+                        wake = at if wake is None else min(wake, at)
+                        continue
+                    queued = self.pending[host]
+                    url = queued.popleft()
+                    if not queued:
+                        del self.pending[host]
+                        self.order.remove(host)
+                    self.pacer.start(host, now)
+                    return url
+                # Nothing may start now: wait for a slot to free up or a spacing to pass (the
+                # timeout is capped, so a slow-down ordered meanwhile by a 429 is seen).
+                self.cond.wait(_WAIT_CAP if wake is None else min(max(0.0, wake - now), _WAIT_CAP))
+            return None
+
+    def finish(self, host: str) -> None:
+        with self.cond:
+            self.pacer.finish(host)
+            self.cond.notify()
+
+    def retire(self) -> bool:
+        """A worker leaves; True for the last one."""
+        with self.cond:
+            self.retired += 1
+            self.cond.notify_all()  # a worker's exit may be the only news the others wait for
+            return self.retired == self.workers
+
+    def wake_all(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+
+#: Longest a worker waits before looking at the hosts again.
+_WAIT_CAP = 0.05
 
 
 #: How often a consumer blocked on results wakes up, so a pending Ctrl-C is acted on.
@@ -985,14 +1022,6 @@ def _abort(session: requests.Session) -> None:
     for adapter in set(session.adapters.values()):
         if isinstance(adapter, SafeAdapter):
             adapter.abort()
-
-
-def _discard_result(future: Future[FetchResult | None]) -> None:
-    if future.cancelled() or future.exception() is not None:
-        return
-    result = future.result()
-    if result is not None and result.body is not None:
-        result.body.discard()
 
 
 def _discard_queued(results: queue.Queue[Any]) -> None:
