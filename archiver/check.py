@@ -214,13 +214,16 @@ def classify(
     url: str | None = None,
     threshold: float = DEFAULT_DRIFT_THRESHOLD,
     checked_at: datetime | None = None,
+    text_similarity: float | None = None,
 ) -> CheckResult:
     """The verdict of one re-visit (see the module docstring for the rules). Pure.
 
     ``url`` is the canonical link (default ``result.url``); ``extracted`` the main text of
     ``result``'s body (``None``/empty for no body); ``snapshot`` the latest *good*
     snapshot (``None`` when the link was never captured successfully); ``probe`` what
-    the host answered for a random sibling URL, if fetched. ``streak`` is 1 and
+    the host answered for a random sibling URL, if fetched. ``text_similarity``: the
+    :func:`~archiver.drift.similarity` of ``extracted.text`` and the snapshot's text when the
+    caller already measured it (it is then not measured again). ``streak`` is 1 and
     ``since`` is ``checked_at``: the store computes the real ones when recording.
     """
     at = checked_at or result.fetched_at or _now()
@@ -292,7 +295,8 @@ def classify(
     body_sha = result.body.sha256 if result.body is not None else None
     page_text = text or visible_text(head) or None
     probed = probe_matches(probe, final_url=result.final_url, title=title, text=page_text, sha256=body_sha)
-    sim = _compare(snapshot, result, extracted)
+    sim = text_similarity if text_similarity is not None and snapshot is not None else \
+        _compare(snapshot, result, extracted)
     if snapshot is None:
         if probed:
             return out(LinkStatus.SOFT404, probed)
@@ -338,10 +342,15 @@ def unchanged_text(snapshot: Snapshot | None, result: FetchResult) -> float | No
 
 
 def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None,
-            metadata: bool = True) -> tuple[float | None, Extracted]:
-    """Worker-process task for a changed body: ``(score, Extracted())`` when the fast path holds,
-    else ``(None, extraction)``. ``job`` comes from :func:`archiver.extract.job_for`. Never raises.
+            metadata: bool = True) -> tuple[float | None, Extracted, float | None]:
+    """Worker-process task for a changed body: ``(score, Extracted(), None)`` when the fast
+    path holds, else ``(None, extraction, similarity)`` where ``similarity`` is
+    :func:`~archiver.drift.similarity` of ``old_text`` and the extracted text (``None`` when
+    either is empty). ``job`` comes from :func:`archiver.extract.job_for`. Never raises.
 
+    The similarity is measured here, in the worker process, rather than when the page is
+    judged: the judging thread shares one interpreter lock with the download threads, and
+    shingling two articles is the largest part of a judgement.
     ``metadata=False`` extracts the text, title and language only (enough to judge the page;
     a page that becomes a new snapshot needs the rest)."""
     kind, payload, encoding = job[0], job[1], job[2]
@@ -352,8 +361,10 @@ def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None,
         except (OSError, TypeError, ValueError):
             score = None
         if score is not None:
-            return score, Extracted()
-    return None, extract_job(job, metadata)  # type: ignore[arg-type]
+            return score, Extracted(), None
+    extracted = extract_job(job, metadata)  # type: ignore[arg-type]
+    sim = similarity(old_text, extracted.text) if old_text and extracted.text else None
+    return None, extracted, sim
 
 
 def needs_probe(verdict: CheckResult) -> bool:
@@ -528,9 +539,10 @@ class _Run:
         self.threshold, self.capture, self.clock, self.rng = threshold, capture, clock, rng
         self.run_id = run_id
         self.snapshots: dict[str, Snapshot | None] = {}
-        self.done: queue.Queue[tuple[str, FetchResult, float | None, Extracted]] = queue.Queue()
+        self.done: queue.Queue[tuple[str, FetchResult, float | None, Extracted, float | None]] = queue.Queue()
         self.in_flight = 0
-        self.pending: list[tuple[str, FetchResult, Extracted, str, datetime]] = []  # waiting for a probe
+        # waiting for a probe: (url, result, extracted, pattern, checked at, similarity)
+        self.pending: list[tuple[str, FetchResult, Extracted, str, datetime, float | None]] = []
         self.counts: Counter[str] = Counter()
         self.workers = _Workers(extract_workers)
         self.batch: list[CheckResult] = []  # judged, not yet written
@@ -562,7 +574,7 @@ class _Run:
         """Judge the links whose examination finished (waiting for all of them when ``block``)."""
         while self.in_flight:
             try:
-                url, result, kept, extracted = self.done.get(block=block)
+                url, result, kept, extracted, sim = self.done.get(block=block)
             except queue.Empty:
                 return
             self.in_flight -= 1
@@ -570,24 +582,26 @@ class _Run:
             if kept is not None and snapshot is not None:  # the archived main text is all still there
                 self.judge(url, result, _snapshot_extracted(snapshot), known=kept)
             else:
-                self.judge(url, result, extracted)
+                self.judge(url, result, extracted, sim=sim)
 
     def judge(self, url: str, result: FetchResult, extracted: Extracted, probe: Probe | None = None,
-              at: datetime | None = None, known: float | None = None) -> None:
+              at: datetime | None = None, known: float | None = None, sim: float | None = None) -> None:
         """Classify; a verdict that a probe could change waits (first pass only, ``probe`` None).
 
-        ``known`` is the similarity the fast path measured (``extracted`` is then the snapshot's).
+        ``known`` is the similarity the fast path measured (``extracted`` is then the snapshot's);
+        ``sim`` the similarity a worker measured between ``extracted`` and the snapshot's text.
         """
         snapshot = self.snapshots.get(url)
         first_pass = at is None
         at = at or self.clock()
-        verdict = classify(result, extracted, snapshot, probe, url=url, threshold=self.threshold, checked_at=at)
+        verdict = classify(result, extracted, snapshot, probe, url=url, threshold=self.threshold, checked_at=at,
+                           text_similarity=sim)
         if known is not None and verdict.similarity == 1.0:
             verdict = dataclasses.replace(verdict, similarity=known)
         if first_pass and needs_probe(verdict):
             pattern = probe_pattern(url)
             if pattern is not None:
-                self.pending.append((url, result, extracted, pattern, at))
+                self.pending.append((url, result, extracted, pattern, at, verdict.similarity))
                 return
         self.record(url, result, extracted, verdict)
 
@@ -627,7 +641,7 @@ class _Run:
         if not self.pending:
             return
         by_pattern: dict[str, str] = {}
-        for url, _result, _extracted, pattern, _at in self.pending:
+        for url, _result, _extracted, pattern, _at, _sim in self.pending:
             if pattern not in by_pattern:
                 sibling = probe_url(url, self.rng)
                 if sibling is not None:
@@ -657,13 +671,13 @@ class _Run:
             waiting -= 1
             probes[pattern] = _probe(pattern, result, extracted)
         pending, self.pending = self.pending, []
-        for url, result, extracted, pattern, at in pending:
+        for url, result, extracted, pattern, at, sim in pending:
             probe = probes.get(pattern) or Probe(url="", pattern=pattern)
-            self.judge(url, result, extracted, probe, at=at)
+            self.judge(url, result, extracted, probe, at=at, sim=sim)
 
     def close(self) -> None:
         self.workers.close()
-        for _url, result, _extracted, _pattern, _at in self.pending:
+        for _url, result, _extracted, _pattern, _at, _sim in self.pending:
             if result.body is not None:
                 result.body.discard()
 

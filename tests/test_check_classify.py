@@ -17,6 +17,7 @@ from archiver.check import (
     summarize,
     url_change,
 )
+from archiver.drift import similarity
 from archiver.soft404 import Probe
 from archiver.types import Body, CheckResult, ErrorKind, Extracted, FetchResult, Hop, LinkStatus, Snapshot
 
@@ -364,9 +365,16 @@ def test_fast_path_accepts_boilerplate_changes_only() -> None:
     assert unchanged_text(None, result) is None
     # in a worker: a kept page is not extracted, a changed one is
     job = ("text/html", new_html.encode(), "utf-8", URL, "text/html")
-    assert examine(job, TEXT, size) == (score, Extracted())
-    kept, extracted = examine(("text/html", rewritten, "utf-8", URL, "text/html"), TEXT, size)
+    assert examine(job, TEXT, size) == (score, Extracted(), None)
+    kept, extracted, sim = examine(("text/html", rewritten, "utf-8", URL, "text/html"), TEXT, size)
     assert kept is None and extracted.text
+    # the worker measures the similarity the judgement needs, and it is the one classify would measure
+    assert sim == similarity(TEXT, extracted.text) and sim < 0.98
+    changed, old = fetched(body=rewritten.decode()), snap(size=size)
+    assert classify(changed, extracted, old, text_similarity=sim) == classify(changed, extracted, old)
+    trusted = classify(changed, extracted, old, text_similarity=0.99)  # a measured similarity is not re-measured
+    assert trusted.status is LinkStatus.OK and trusted.similarity == 0.99
+    assert examine(("text/html", rewritten, "utf-8", URL, "text/html"), None, None)[2] is None  # nothing to compare
 
 
 def test_unchanged_article_about_not_found_pages_is_ok() -> None:
