@@ -797,6 +797,7 @@ def fetch_many(
     resolver: Resolver = system_resolver,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
+    feed: UrlFeed | None = None,
 ) -> Iterator[FetchResult]:
     """Fetch ``urls`` concurrently; yield each :class:`FetchResult` as soon as it completes.
 
@@ -810,12 +811,15 @@ def fetch_many(
     URLs are dropped, in-flight downloads are aborted (bodies discarded) and the
     worker threads are joined. Use ``contextlib.closing(fetch_many(...))`` to cancel
     promptly when stopping early.
+
+    ``feed``: URLs the caller adds while the run goes on (see :class:`UrlFeed`); their
+    results come through the same iterator, and the run ends only once the feed is closed.
     """
     config = config or FetchConfig()
     url_list = list(urls)
     for url in url_list:
         check_url(url)
-    return _run(url_list, config, headers_for, on_result, resolver, sleep, clock)
+    return _run(url_list, config, headers_for, on_result, resolver, sleep, clock, feed)
 
 
 def _run(
@@ -826,8 +830,9 @@ def _run(
     resolver: Resolver,
     sleep: Sleep,
     clock: Clock,
+    feed: UrlFeed | None = None,
 ) -> Iterator[FetchResult]:
-    if not urls:
+    if not urls and feed is None:
         return
     cancel = threading.Event()
     pacer = HostPacer(config.per_host, config.delay, config.max_retry_after)
@@ -868,11 +873,13 @@ def _run(
             return None
         return result
 
-    workers = max(1, min(config.workers, len(urls)))
+    workers = max(1, config.workers if feed is not None else min(config.workers, len(urls)))
     # Bounded: while the consumer is busy, at most this many finished results wait
     # (in-flight downloads go on); beyond it the workers stop starting new ones.
     results: queue.Queue[Any] = queue.Queue(maxsize=2 * workers)
-    scheduler = _Scheduler(urls, pacer, clock, cancel, workers)
+    scheduler = _Scheduler(urls, pacer, clock, cancel, workers, open_feed=feed is not None)
+    if feed is not None:
+        feed.attach(scheduler)
 
     def put(item: Any) -> bool:
         while not cancel.is_set():
@@ -887,8 +894,9 @@ def _run(
         # Each worker takes the next URL whose host has a free slot and fetches it, then
         # the next: no thread hands work to another (a hand-off is a wake-up that waits for
         # the GIL, up to 5 ms while the consumer computes, and it would come twice per URL).
+        host: str | None = None
         try:
-            while (url := scheduler.next()) is not None:
+            while (url := scheduler.next(prefer=host)) is not None:
                 host = host_key(url)
                 try:
                     result = task(url)
@@ -944,16 +952,64 @@ def _run(
         fetcher.close()
 
 
+class UrlFeed:
+    """URLs added to a running :func:`fetch_many` (``fetch_many(urls, feed=feed)``).
+
+    ``add(url)`` queues a URL while the run goes on, ahead of the URLs of its host still
+    waiting: an added URL is typically one the caller needs before it can finish (a probe).
+    Per-host limits apply to it as to any other. ``close()`` says no more will come; the
+    run ends only after that (closing it twice is harmless). An invalid URL raises
+    :class:`InvalidURLError` from ``add``; adding after ``close`` raises ``RuntimeError``.
+    Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[str] = []  # added before the run started
+        self._scheduler: _Scheduler | None = None
+        self.closed = False
+
+    def add(self, url: str) -> None:
+        check_url(url)
+        with self._lock:
+            if self.closed:
+                raise RuntimeError("UrlFeed.add() after close()")
+            if self._scheduler is None:
+                self._waiting.append(url)
+            else:
+                self._scheduler.add(url)
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            if self._scheduler is not None:
+                self._scheduler.close()
+
+    def attach(self, scheduler: _Scheduler) -> None:
+        """Called by the run that serves this feed."""
+        with self._lock:
+            if self._scheduler is not None:
+                raise RuntimeError("a UrlFeed serves one fetch_many run")
+            self._scheduler = scheduler
+            for url in self._waiting:
+                scheduler.add(url)
+            self._waiting.clear()
+            if self.closed:
+                scheduler.close()
+
+
 class _Scheduler:
     """Which URL a free worker fetches next: round-robin over hosts, within the pacer's limits.
 
     ``next()`` blocks until some host may start a request (a slot is free and its spacing
-    has passed) and returns one of its URLs, or ``None`` once no URL is left or the run is
-    cancelled. ``finish(host)`` frees the slot. Thread-safe.
+    has passed) and returns one of its URLs, or ``None`` once no URL is left (and, with a
+    feed, the feed is closed) or the run is cancelled. ``finish(host)`` frees the slot;
+    ``add(url)`` queues a fed URL. Thread-safe.
     """
 
     def __init__(
-        self, urls: list[str], pacer: HostPacer, clock: Clock, cancel: threading.Event, workers: int
+        self, urls: list[str], pacer: HostPacer, clock: Clock, cancel: threading.Event, workers: int,
+        *, open_feed: bool = False,
     ) -> None:
         self.pending: dict[str, deque[str]] = {}
         for url in urls:
@@ -965,11 +1021,20 @@ class _Scheduler:
         self.cond = threading.Condition()
         self.workers = workers
         self.retired = 0
+        self.open = open_feed  # more URLs may come (a UrlFeed): workers wait rather than retire
+        self.added: dict[str, int] = {}  # per host: added URLs at the front of its queue
 
-    def next(self) -> str | None:
+    def next(self, prefer: str | None = None) -> str | None:
+        """The next URL to fetch; ``prefer``: the host this worker fetched from last, taken
+        first when it may start a request (its connection is then reused: otherwise each
+        worker ends up with a connection to every host, and most requests open one)."""
         with self.cond:
-            while self.pending and not self.cancel.is_set():
+            while (self.pending or self.open) and not self.cancel.is_set():
                 now = self.clock()
+                if prefer is not None and prefer in self.pending:
+                    at = self.pacer.ready_at(prefer, now)
+                    if at is not None and at <= now:
+                        return self._take(prefer, now)
                 wake: float | None = None
                 for _ in range(len(self.order)):
                     host = self.order[0]
@@ -980,22 +1045,46 @@ class _Scheduler:
                     if at > now:
                         wake = at if wake is None else min(wake, at)
                         continue
-                    queued = self.pending[host]
-                    url = queued.popleft()
-                    if not queued:
-                        del self.pending[host]
-                        self.order.remove(host)
-                    self.pacer.start(host, now)
-                    return url
+                    return self._take(host, now)
                 # Nothing may start now: wait for a slot to free up or a spacing to pass (the
                 # timeout is capped, so a slow-down ordered meanwhile by a 429 is seen).
                 self.cond.wait(_WAIT_CAP if wake is None else min(max(0.0, wake - now), _WAIT_CAP))
             return None
 
+    def _take(self, host: str, now: float) -> str:
+        queued = self.pending[host]
+        url = queued.popleft()
+        if self.added.get(host):
+            self.added[host] -= 1
+        if not queued:
+            del self.pending[host]
+            self.order.remove(host)
+        self.pacer.start(host, now)
+        return url
+
     def finish(self, host: str) -> None:
         with self.cond:
             self.pacer.finish(host)
             self.cond.notify()
+
+    def add(self, url: str) -> None:
+        """Queue ``url`` after the other added URLs of its host, ahead of its first URLs."""
+        with self.cond:
+            host = host_key(url)
+            if host not in self.pending:
+                self.pending[host] = deque()
+                self.order.append(host)
+            queued = self.pending[host]
+            ahead = min(self.added.get(host, 0), len(queued))
+            queued.insert(ahead, url)
+            self.added[host] = ahead + 1
+            self.cond.notify()
+
+    def close(self) -> None:
+        """No more URLs will be added."""
+        with self.cond:
+            self.open = False
+            self.cond.notify_all()
 
     def retire(self) -> bool:
         """A worker leaves; True for the last one."""

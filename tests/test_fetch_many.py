@@ -13,7 +13,7 @@ from fakeweb import FakeWeb, Reply, Request
 import archiver.fetch as fetch_mod
 from archiver.config import FetchConfig
 from archiver.errors import InvalidURLError
-from archiver.fetch import HostPacer, fetch_many
+from archiver.fetch import HostPacer, UrlFeed, fetch_many
 from archiver.types import FetchResult
 
 
@@ -255,3 +255,91 @@ def test_ctrl_c_received_by_another_thread_still_stops_the_consumer(fakeweb: Fak
     finally:
         signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 10  # acted on within a poll, not when the 30 s timeout ends
+
+
+# -- UrlFeed: URLs added while a run goes on ---------------------------------------------------
+
+
+def test_fed_urls_are_fetched_and_the_run_ends_only_once_the_feed_is_closed() -> None:
+    with FakeWeb(hosts=2) as web:
+        first = [web.add(f"/p{i}", "x", host=h) for h in range(2) for i in range(3)]
+        extra = [web.add(f"/extra{i}", "y", host=1) for i in range(2)]
+        feed = UrlFeed()
+        got: list[str] = []
+        for result in fetch_many(first, config=cfg(workers=4), feed=feed):
+            got.append(result.url)
+            if len(got) == 1:
+                for url in extra:
+                    feed.add(url)
+            if len(got) == len(first) + len(extra) - 1:
+                assert not feed.closed  # everything fetched but the last: the run is still open
+            if sorted(got) == sorted(first + extra):
+                feed.close()  # nothing more will come: the iterator ends
+        assert sorted(got) == sorted(first + extra)
+        assert all(web.count(f"/extra{i}", host=1) == 1 for i in range(2))
+        assert _fetch_threads() == []
+
+
+def test_fed_urls_go_ahead_of_their_hosts_waiting_urls_in_the_order_added() -> None:
+    order: list[str] = []
+
+    def record(req: Request, n: int) -> Reply:
+        order.append(req.path)
+        return Reply(body="x", latency=0.05)  # the worker is busy with the next URL while we add
+
+    with FakeWeb() as web:
+        urls = [web.route(f"/p{i}", record) for i in range(8)]
+        fed = [web.route(f"/fed{i}", record) for i in range(2)]
+        feed = UrlFeed()
+        for n, _result in enumerate(fetch_many(urls, config=cfg(workers=1, per_host=1), feed=feed), 1):
+            if n == 2:
+                feed.add(fed[0])
+                feed.add(fed[1])
+            if n == len(urls) + len(fed):
+                feed.close()
+    # /p0 and /p1 came back and /p2 (the results queue holds two, so perhaps /p3) started
+    # meanwhile: the fed URLs come next, in the order added, before the host's other URLs
+    assert order[:3] == ["/p0", "/p1", "/p2"]
+    at = order.index("/fed0")
+    assert at <= 4 and order[at + 1] == "/fed1"
+    assert sorted(order) == sorted([f"/p{i}" for i in range(8)] + ["/fed0", "/fed1"])
+
+
+def test_fed_urls_keep_the_per_host_limit() -> None:
+    probe = Concurrency(hold=0.05)
+    with FakeWeb(hosts=2) as web:
+        urls = [web.route(f"/p{i}", probe.handler(str(h)), host=h) for h in range(2) for i in range(4)]
+        fed = [web.route(f"/f{i}", probe.handler("0"), host=0) for i in range(6)]
+        feed = UrlFeed()
+        for n, _result in enumerate(fetch_many(urls, config=cfg(workers=8, per_host=2), feed=feed), 1):
+            if n == 1:
+                for url in fed:
+                    feed.add(url)
+            if n == len(urls) + len(fed):
+                feed.close()
+    assert probe.peak["0"] == 2 and probe.peak["1"] == 2
+
+
+def test_feed_errors_and_an_empty_start() -> None:
+    feed = UrlFeed()
+    with pytest.raises(InvalidURLError):
+        feed.add("ftp://example.org/file")
+    with FakeWeb() as web:
+        url = web.add("/only", "x")
+        feed.add(url)  # before the run starts: fetched once it does
+        feed.close()
+        assert [r.url for r in fetch_many([], config=cfg(), feed=feed)] == [url]
+        with pytest.raises(RuntimeError):
+            feed.add(url)
+        with pytest.raises(RuntimeError):  # one feed serves one run
+            list(fetch_many([url], config=cfg(), feed=feed))
+
+
+def test_leaving_a_run_with_an_open_feed_cancels_it() -> None:
+    with FakeWeb() as web:
+        urls = [web.add(f"/p{i}", "x") for i in range(3)]
+        feed = UrlFeed()
+        gen = fetch_many(urls, config=cfg(workers=2), feed=feed)
+        with contextlib.closing(gen):
+            assert next(gen).ok
+        assert _fetch_threads() == []  # the workers waiting for more URLs were told to stop
