@@ -65,7 +65,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.config import FetchConfig
@@ -87,6 +87,9 @@ from archiver.soft404 import (
 from archiver.store import checks as checks_sql
 from archiver.store.core import Store
 from archiver.types import CheckResult, ErrorKind, Extracted, FetchResult, LinkStatus, Snapshot
+
+if TYPE_CHECKING:
+    from archiver.fetch import UrlFeed
 
 __all__ = [
     "DEFAULT_FAIL_ON",
@@ -512,16 +515,18 @@ class FetchMany(Protocol):
     def __call__(
         self, urls: Iterable[str], *, config: FetchConfig | None = ...,
         headers_for: Callable[[str], Mapping[str, str] | None] | None = ...,
+        feed: UrlFeed | None = ...,
     ) -> Iterator[FetchResult]: ...
 
 
 def _default_fetch_many(
     urls: Iterable[str], *, config: FetchConfig | None = None,
     headers_for: Callable[[str], Mapping[str, str] | None] | None = None,
+    feed: UrlFeed | None = None,
 ) -> Iterator[FetchResult]:
     from archiver.fetch import fetch_many
 
-    return fetch_many(urls, config=config, headers_for=headers_for)
+    return fetch_many(urls, config=config, headers_for=headers_for, feed=feed)
 
 
 def _snapshot_extracted(snapshot: Snapshot) -> Extracted:
@@ -539,18 +544,50 @@ class _Run:
         self.threshold, self.capture, self.clock, self.rng = threshold, capture, clock, rng
         self.run_id = run_id
         self.snapshots: dict[str, Snapshot | None] = {}
-        self.done: queue.Queue[tuple[str, FetchResult, float | None, Extracted, float | None]] = queue.Queue()
+        # Finished worker tasks: ("link", (url, result, kept, extracted, similarity)) or
+        # ("probe", (pattern, result, extracted)).
+        self.done: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
         self.in_flight = 0
-        # waiting for a probe: (url, result, extracted, pattern, checked at, similarity)
-        self.pending: list[tuple[str, FetchResult, Extracted, str, datetime, float | None]] = []
         self.counts: Counter[str] = Counter()
         self.workers = _Workers(extract_workers)
         self.batch: list[CheckResult] = []  # judged, not yet written
         self.batch_since = 0.0
+        # Probes, once per pattern per run. While the main pass runs, a probe joins it
+        # through ``feed`` (per-host limits still apply); one needed after the last link
+        # came back is fetched by :meth:`late_probes`.
+        from archiver.fetch import UrlFeed  # not at import: check --offline never loads requests
+
+        self.feed = UrlFeed()
+        self.outstanding: Counter[str] = Counter()  # selected links whose result has not come yet
+        self.probes: dict[str, Probe] = {}  # pattern -> what the host answered
+        self.requested: set[str] = set()  # patterns whose probe was asked for
+        self.probe_urls: dict[str, str] = {}  # probe URL in the main pass -> pattern
+        self.late: dict[str, str] = {}  # pattern -> probe URL, for after the main pass
+        self.probe_lock = threading.Lock()  # probes may be asked for from the thread that examined a page
+        # pattern -> links judged once, waiting for its probe: (url, result, extracted, checked at, similarity)
+        self.waiting: dict[str, list[tuple[str, FetchResult, Extracted, datetime, float | None]]] = {}
+
+    def expect(self, urls: Sequence[str]) -> None:
+        """The links of the main pass; the feed closes once all have come back."""
+        self.outstanding.update(urls)
+        if not self.outstanding:
+            self.feed.close()
 
     def take(self, url: str, result: FetchResult) -> None:
         """Handle one fetched link: a changed body goes to a worker process (fast path, else
-        extraction); anything else is judged now."""
+        extraction); anything else is judged now. A probe's answer goes to :meth:`take_probe`."""
+        if self.outstanding[url] > 0:
+            self.outstanding[url] -= 1
+            if self.outstanding[url] == 0:
+                del self.outstanding[url]
+                if not self.outstanding:  # every link is back: probes needed from now on come late
+                    self.feed.close()
+        else:
+            with self.probe_lock:
+                pattern = self.probe_urls.pop(url, None)
+            if pattern is not None:
+                self.take_probe(pattern, result)
+                return
         snapshot = self.snapshots.get(url)
         body = result.body
         if result.ok and result.status != 304 and body is not None:
@@ -566,18 +603,58 @@ class _Run:
                 old_text, old_size = (snapshot.text, snapshot.size) if snapshot is not None else (None, None)
                 # Author, date and site name are only kept when the page becomes a snapshot.
                 self.workers.submit(examine, job, old_text, old_size, self.capture,
-                                    done=lambda out, u=url, r=result: self.done.put((u, r, *out)))
+                                    done=lambda out, u=url, r=result: self.examined(u, r, out))
                 return
         self.judge(url, result, Extracted())
 
+    def examined(self, url: str, result: FetchResult, out: tuple[float | None, Extracted, float | None]) -> None:
+        """An examination finished (in the thread that waited for it): ask for the page's probe
+        now if its verdict will need one, then hand it to the judging thread.
+
+        The judging thread may be waiting for a slow download; asking here lets the probe
+        join the main pass all the same. ``classify`` is pure, so it can run here; the page
+        is judged (and its body freed) only after it is handed over.
+        """
+        kept, extracted, sim = out
+        try:
+            # Only a page that did not keep its text can need a probe: classify (exact, and
+            # not free) only those.
+            if kept is None and (sim is None or sim < self.threshold) and not self.feed.closed:
+                verdict = classify(result, extracted, self.snapshots.get(url), url=url, threshold=self.threshold,
+                                   text_similarity=sim)
+                pattern = probe_pattern(url) if needs_probe(verdict) else None
+                if pattern is not None:
+                    self.request_probe(pattern, url, judging=False)
+        except Exception:  # an early probe is an optimisation: the judging thread asks again if needed
+            log.debug("could not foresee the probe of %s", url, exc_info=True)
+        self.done.put(("link", (url, result, kept, extracted, sim)))
+
+    def take_probe(self, pattern: str, result: FetchResult) -> None:
+        """A probe's answer: extracted in a worker when it is a page (a probe is judged, never stored)."""
+        job = job_for(result) if result.ok and result.status != 304 else None
+        if job is None:
+            self.probed(pattern, _probe(pattern, result, Extracted()))
+            return
+        self.in_flight += 1
+        self.workers.submit(extract_job, job, False,
+                            done=lambda ext, p=pattern, r=result: self.done.put(("probe", (p, r, ext))))
+
     def drain(self, block: bool) -> None:
-        """Judge the links whose examination finished (waiting for all of them when ``block``)."""
+        """Judge the links whose examination finished, and the links waiting on probes that
+        finished (waiting for all of them when ``block``)."""
         while self.in_flight:
             try:
-                url, result, kept, extracted, sim = self.done.get(block=block)
+                kind, item = self.done.get(block=block, timeout=0.2 if block else None)
             except queue.Empty:
+                if block:  # poll: a Ctrl-C handled by another thread is acted on when this thread wakes
+                    continue
                 return
             self.in_flight -= 1
+            if kind == "probe":
+                pattern, result, extracted = item
+                self.probed(pattern, _probe(pattern, result, extracted))
+                continue
+            url, result, kept, extracted, sim = item
             snapshot = self.snapshots.get(url)
             if kept is not None and snapshot is not None:  # the archived main text is all still there
                 self.judge(url, result, _snapshot_extracted(snapshot), known=kept)
@@ -586,7 +663,7 @@ class _Run:
 
     def judge(self, url: str, result: FetchResult, extracted: Extracted, probe: Probe | None = None,
               at: datetime | None = None, known: float | None = None, sim: float | None = None) -> None:
-        """Classify; a verdict that a probe could change waits (first pass only, ``probe`` None).
+        """Classify; a verdict that a probe could change waits for it (first pass only, ``probe`` None).
 
         ``known`` is the similarity the fast path measured (``extracted`` is then the snapshot's);
         ``sim`` the similarity a worker measured between ``extracted`` and the snapshot's text.
@@ -601,9 +678,46 @@ class _Run:
         if first_pass and needs_probe(verdict):
             pattern = probe_pattern(url)
             if pattern is not None:
-                self.pending.append((url, result, extracted, pattern, at, verdict.similarity))
+                entry = (url, result, extracted, at, verdict.similarity)
+                if pattern in self.probes:  # probed already in this run
+                    self.judge(url, result, extracted, self.probes[pattern], at=at, sim=verdict.similarity)
+                    return
+                self.waiting.setdefault(pattern, []).append(entry)
+                self.request_probe(pattern, url)
                 return
         self.record(url, result, extracted, verdict)
+
+    def request_probe(self, pattern: str, url: str, *, judging: bool = True) -> None:
+        """Ask once for the probe of ``pattern``: a random missing sibling of ``url``.
+
+        From the judging thread (``judging``), or early from the thread that examined the
+        page, which only adds a probe to the main pass (everything else is left to the
+        judging thread)."""
+        with self.probe_lock:
+            if pattern in self.requested:
+                return
+            sibling = probe_url(url, self.rng)
+            if sibling is not None and not self.feed.closed:
+                self.requested.add(pattern)
+                self.probe_urls[sibling] = pattern
+                with contextlib.suppress(RuntimeError):  # RuntimeError: the feed closed meanwhile
+                    self.feed.add(sibling)
+                    return
+                del self.probe_urls[sibling]
+                self.requested.discard(pattern)
+            if not judging:
+                return
+            self.requested.add(pattern)
+            if sibling is not None:
+                self.late[pattern] = sibling
+        if sibling is None:
+            self.probed(pattern, Probe(url="", pattern=pattern))
+
+    def probed(self, pattern: str, probe: Probe) -> None:
+        """The probe of ``pattern`` is known: judge the links that waited for it."""
+        self.probes[pattern] = probe
+        for url, result, extracted, at, sim in self.waiting.pop(pattern, []):
+            self.judge(url, result, extracted, probe, at=at, sim=sim)
 
     def record(self, url: str, result: FetchResult, extracted: Extracted, verdict: CheckResult) -> None:
         """Capture a snapshot if asked (needs the body), free the body, and queue the verdict for writing."""
@@ -636,50 +750,27 @@ class _Run:
         self.counts.update(r.status.value for r in recorded)
         return recorded
 
-    def probes(self) -> None:
-        """Fetch one random sibling per pattern of the pending links, then judge them."""
-        if not self.pending:
+    def late_probes(self) -> None:
+        """Fetch the probes asked for after the main pass ended, then judge the links waiting on them."""
+        if not self.late:
             return
-        by_pattern: dict[str, str] = {}
-        for url, _result, _extracted, pattern, _at, _sim in self.pending:
-            if pattern not in by_pattern:
-                sibling = probe_url(url, self.rng)
-                if sibling is not None:
-                    by_pattern[pattern] = sibling
-        probes: dict[str, Probe] = {}
-        pattern_of = {sibling: pattern for pattern, sibling in by_pattern.items()}
-        extracted_q: queue.Queue[tuple[str, FetchResult, Extracted]] = queue.Queue()
-        waiting = 0
-        results = self.fetch(list(by_pattern.values()), config=self.config)
+        pattern_of = {sibling: pattern for pattern, sibling in self.late.items()}
+        self.late = {}
+        results = self.fetch(list(pattern_of), config=self.config)
         try:
             for result in results:
-                pattern = pattern_of[result.url]
-                job = job_for(result) if result.ok and result.status != 304 else None
-                if job is None:
-                    probes[pattern] = _probe(pattern, result, Extracted())
-                    continue
-                waiting += 1
-                self.workers.submit(extract_job, job, False,  # a probe is judged, never stored
-                                    done=lambda ext, p=pattern, r=result: extracted_q.put((p, r, ext)))
+                self.take_probe(pattern_of[result.url], result)
         finally:
             _close(results)
-        while waiting:
-            try:  # poll: a Ctrl-C handled by another thread is acted on when this thread wakes
-                pattern, result, extracted = extracted_q.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            waiting -= 1
-            probes[pattern] = _probe(pattern, result, extracted)
-        pending, self.pending = self.pending, []
-        for url, result, extracted, pattern, at, sim in pending:
-            probe = probes.get(pattern) or Probe(url="", pattern=pattern)
-            self.judge(url, result, extracted, probe, at=at, sim=sim)
+        self.drain(block=True)
 
     def close(self) -> None:
+        self.feed.close()
         self.workers.close()
-        for _url, result, _extracted, _pattern, _at, _sim in self.pending:
-            if result.body is not None:
-                result.body.discard()
+        for entries in self.waiting.values():
+            for _url, result, _extracted, _at, _sim in entries:
+                if result.body is not None:
+                    result.body.discard()
 
 
 class _Workers:
@@ -797,17 +888,20 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
             start_forkserver(warm_justext=True)
         threading.Thread(target=run.workers.warm, name="archiver-check-warm", daemon=True).start()
         run.snapshots = checks_sql.latest_good_snapshots(store, selected)
-        results = fetch(selected, config=config, headers_for=lambda u: conditional_headers(run.snapshots.get(u)))
+        run.expect(selected)
+        results = fetch(selected, config=config, headers_for=lambda u: conditional_headers(run.snapshots.get(u)),
+                        feed=run.feed)
         try:
             for result in results:
                 run.take(result.url, result)
                 run.drain(block=False)
                 yield from run.flush()
         finally:
+            run.feed.close()
             _close(results)
         run.drain(block=True)
         yield from run.flush(force=True)
-        run.probes()
+        run.late_probes()
         yield from run.flush(force=True)
     except (KeyboardInterrupt, GeneratorExit):
         interrupted = True

@@ -29,6 +29,7 @@ otherwise, so :mod:`archiver.check` can put the evidence in the check's ``detail
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import string
@@ -112,6 +113,12 @@ _TITLE_PARTS = re.compile(r"\s+[|\-–—:·•]\s+|\s*[|–—·•]\s*")
 _WORD = re.compile(r"\w+")
 
 
+def _words_upto(text: str, cap: int) -> int:
+    """The number of words of ``text``, counted up to ``cap`` (a long article stops the count early:
+    only "is it short?" is ever asked, and every page checked asks it)."""
+    return sum(1 for _ in itertools.islice(_WORD.finditer(text), cap))
+
+
 def not_found_wording(title: str | None, text: str | None) -> str | None:
     """A reason when the title or a short text says the page was not found, else ``None``."""
     title = " ".join((title or "").split())
@@ -121,12 +128,12 @@ def not_found_wording(title: str | None, text: str | None) -> str | None:
         for part in _TITLE_PARTS.split(title):
             if _NOT_FOUND_WEAK.match(part.strip()):
                 return f"title says not found: {part.strip()!r}"
-    words = _WORD.findall(text or "")
-    if words and len(words) <= SHORT_TEXT_WORDS:
+    words = _words_upto(text or "", SHORT_TEXT_WORDS + 1)
+    if words and words <= SHORT_TEXT_WORDS:
         flat = " ".join((text or "").split())
         if match := _NOT_FOUND.search(flat):
             return f"text says not found: {match.group(0)!r}"
-        if len(words) <= 30 and any(_NOT_FOUND_WEAK.match(line.strip()) for line in (text or "").splitlines()):
+        if words <= 30 and any(_NOT_FOUND_WEAK.match(line.strip()) for line in (text or "").splitlines()):
             return "text says not found"
     return None
 
@@ -259,7 +266,7 @@ def bot_wall(
         match = re.search(r"<title[^>]*>(.*?)</title>", head, re.IGNORECASE | re.DOTALL)
         page_title = match.group(1) if match else None
     page_title = " ".join((page_title or "").split())
-    words = len(_WORD.findall(text or visible_text(head)))
+    words = _words_upto(text or visible_text(head), SHORT_TEXT_WORDS + 1)
     refused = status is not None and status in (401, 403, 429, 503)
     # A wall has little text: a headline such as "Access Denied: ..." over a long article is no wall.
     if page_title and len(_WORD.findall(page_title)) <= 12 and (words <= SHORT_TEXT_WORDS or refused):

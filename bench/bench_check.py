@@ -317,7 +317,7 @@ def _trace() -> None:
     """Print when each phase of the run ends (BENCH_TRACE=1), to standard error."""
     run = archiver.check._Run
     t0 = time.perf_counter()
-    take, drain, probes = run.take, run.drain, run.probes
+    take, drain, late_probes = run.take, run.drain, run.late_probes
     first = []
 
     def mark(what: str) -> None:
@@ -336,11 +336,13 @@ def _trace() -> None:
         if block:
             mark("examinations drained")
 
-    def traced_probes(self):  # type: ignore[no-untyped-def]
-        probes(self)
-        mark("probes done")
+    def traced_late_probes(self):  # type: ignore[no-untyped-def]
+        late = len(self.late)
+        late_probes(self)
+        mark(f"late probes done ({late}; {len(self.probes) - late} probed during the main pass)")
 
-    run.take, run.drain, run.probes = traced_take, traced_drain, traced_probes  # type: ignore[method-assign]
+    run.take, run.drain = traced_take, traced_drain  # type: ignore[method-assign]
+    run.late_probes = traced_late_probes  # type: ignore[method-assign]
     load = archiver.check.checks_sql.latest_good_snapshots
 
     def traced_load(store, urls):  # type: ignore[no-untyped-def]

@@ -183,6 +183,44 @@ def test_every_class_after_the_web_changed(world: World) -> None:
     assert world.web.count(f"/news/{PROBE_SEGMENT}") == 1  # the drifted page's pattern: probed once (404)
 
 
+def _probe_runs(world: World, urls: list[str]) -> tuple[dict[str, CheckResult], list[int], list[list[str]]]:
+    """Check ``urls``; also return how often the template host's probe had been requested when
+    the slow link's answer came back, and the URL lists each fetch call started with."""
+    probe_path = f"/shop/{PROBE_SEGMENT}"
+    at_slow: list[int] = []
+    calls: list[list[str]] = []
+
+    def fetch(urls: list[str], **kw: object) -> Iterator:  # type: ignore[type-arg]
+        calls.append(list(urls))
+        for result in fetch_many(urls, resolver=world.resolver, **kw):  # type: ignore[arg-type]
+            if result.url == world.urls["slow"]:
+                at_slow.append(world.web.count(probe_path, host=1))
+            yield result
+
+    results = check(world.store, urls, config=CONFIG, fetch=fetch, rng=FixedRandom(), extract_workers=0)
+    return {r.url: r for r in results}, at_slow, calls
+
+
+def test_a_probe_joins_the_main_pass_while_other_links_are_still_out(world: World) -> None:
+    change_web(world.web)
+    u = world.urls
+    got, at_slow, calls = _probe_runs(world, [u["probe"], u["slow"]])
+    assert got[u["probe"]].status is LinkStatus.SOFT404 and got[u["slow"]].status is LinkStatus.ERROR
+    # the slow link times out after 0.5 s: the probe was fetched meanwhile, in the same run
+    assert at_slow == [1] and len(calls) == 1
+    assert world.web.count(f"/shop/{PROBE_SEGMENT}", host=1) == 1
+
+
+def test_a_probe_needed_after_the_last_link_came_back_is_fetched_after_the_pass(world: World) -> None:
+    change_web(world.web)
+    u = world.urls
+    got, _, calls = _probe_runs(world, [u["probe"]])
+    assert got[u["probe"]].status is LinkStatus.SOFT404
+    assert "random sibling" in (got[u["probe"]].detail or "")
+    assert len(calls) == 2 and calls[1] == [world.web.url(f"/shop/{PROBE_SEGMENT}", host=1)]
+    assert world.web.count(f"/shop/{PROBE_SEGMENT}", host=1) == 1
+
+
 def test_unchanged_web_is_all_ok(world: World) -> None:
     got = world.run()
     assert {r.status for r in got.values()} == {LinkStatus.OK}
