@@ -62,7 +62,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -72,6 +71,7 @@ from archiver.config import FetchConfig
 from archiver.drift import DEFAULT_DRIFT_THRESHOLD, containment, similarity
 from archiver.errors import ArchiverError, NotFoundError
 from archiver.extract import extract_job, job_for
+from archiver.pool import Tasks, start_forkserver
 from archiver.soft404 import (
     HEAD_BYTES,
     SHORT_TEXT_WORDS,
@@ -549,7 +549,7 @@ class _Run:
         self.done: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
         self.in_flight = 0
         self.counts: Counter[str] = Counter()
-        self.workers = _Workers(extract_workers)
+        self.workers = Tasks(extract_workers)
         self.batch: list[CheckResult] = []  # judged, not yet written
         self.batch_since = 0.0
         # Probes, once per pattern per run. While the main pass runs, a probe joins it
@@ -773,59 +773,6 @@ class _Run:
                     result.body.discard()
 
 
-class _Workers:
-    """Runs CPU-bound tasks in the archive pipeline's process pool (shared per process; trafilatura
-    is CPU-bound), or in one thread when no pool can be had; ``done(value)`` is called when each ends."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._pool: Any = None
-        self._started = False
-        self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-check")
-
-    @property
-    def pool(self) -> Any:
-        if not self._started:
-            self._started = True
-            if self.workers > 0:
-                from archiver.pool import process_pool
-
-                # A check extracts only changed pages, where trafilatura's jusText fallback
-                # is common: its stop words are built once in the forkserver, not per worker.
-                self._pool = process_pool(self.workers, warm_justext=True)
-        return self._pool
-
-    def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None]) -> None:
-        try:
-            future = (self.pool or self.inline).submit(fn, *args)
-        except RuntimeError:  # a broken or shut-down pool: in-line from now on
-            self._pool = None
-            future = self.inline.submit(fn, *args)
-
-        def finished(fut: Future[Any]) -> None:
-            try:
-                value = fut.result()
-            except Exception as exc:  # a worker died: do it here instead
-                log.warning("check worker failed (%s); running in-line", exc)
-                value = fn(*args)
-            done(value)
-
-        future.add_done_callback(finished)
-
-    def warm(self) -> None:
-        """Start the pool's processes now, so their start overlaps the first downloads."""
-        with contextlib.suppress(Exception):  # a warm-up only: a pool that cannot start is handled by submit
-            if self.pool is not None:
-                self.pool.submit(_noop)
-
-    def close(self) -> None:
-        self.inline.shutdown(wait=True)
-
-
-def _noop() -> None:
-    """A task that makes a process pool start its workers."""
-
-
 def _probe(pattern: str, result: FetchResult, extracted: Extracted) -> Probe:
     """What the host answered for a random sibling URL; frees the body."""
     text = extracted.text or visible_text(_head(result)) or None
@@ -883,10 +830,8 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
     interrupted = False
     try:
         if extract_workers > 0:
-            from archiver.pool import start_forkserver
-
-            start_forkserver(warm_justext=True)
-        threading.Thread(target=run.workers.warm, name="archiver-check-warm", daemon=True).start()
+            start_forkserver()
+        run.workers.warm()
         run.snapshots = checks_sql.latest_good_snapshots(store, selected)
         run.expect(selected)
         results = fetch(selected, config=config, headers_for=lambda u: conditional_headers(run.snapshots.get(u)),

@@ -38,7 +38,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -46,7 +45,7 @@ from typing import Any, Protocol
 from archiver.config import FetchConfig
 from archiver.errors import ArchiverError, InvalidURLError, SourceError, StoreError
 from archiver.extract import extract_job, extract_result, job_for
-from archiver.pool import process_pool, shutdown_pool, warm_pool
+from archiver.pool import Tasks, shutdown_pool, warm_pool
 from archiver.store.core import Store, make_owner
 from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest, Snapshot
 
@@ -212,61 +211,6 @@ def prepare_sources(sources: Sequence[str], *, harvest: Callable[[str], Harvest]
     return prepared
 
 
-class _Extractor:
-    """Runs extraction jobs in the process pool (or a thread), calling ``done(extracted)`` when each ends."""
-
-    def __init__(self, workers: int) -> None:
-        self.pool: Executor | None = process_pool(workers) if workers > 0 else None
-        self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-extract")
-        self.pending: set[Future[Extracted]] = set()
-        self.lock = threading.Lock()
-
-    def submit(self, job: tuple[Any, ...], done: Callable[[Extracted], None]) -> None:
-        future: Future[Extracted]
-        try:
-            future = (self.pool or self.inline).submit(extract_job, job)  # type: ignore[arg-type]
-        except RuntimeError:  # broken or shut-down pool: fall back to in-line for good
-            self.pool = None
-            future = self.inline.submit(extract_job, job)  # type: ignore[arg-type]
-        with self.lock:
-            self.pending.add(future)
-
-        def finished(fut: Future[Extracted]) -> None:
-            # The future leaves ``pending`` only after ``done`` ran: wait() returning means every
-            # page was handed to the writer (the run stops the writer right after it).
-            try:
-                try:
-                    extracted = fut.result()
-                except Exception as exc:  # a worker died: extract in-line instead
-                    log.warning("extraction worker failed (%s); extracting in-line", exc)
-                    self.pool = None
-                    try:
-                        extracted = extract_job(job)  # type: ignore[arg-type]
-                    except Exception as inner:  # pragma: no cover - extract_job never raises
-                        extracted = Extracted(error=f"extraction failed: {inner}")
-                done(extracted)
-            finally:
-                with self.lock:
-                    self.pending.discard(fut)
-
-        future.add_done_callback(finished)
-
-    def wait(self) -> None:
-        """Block until every submitted job has called back."""
-        while True:
-            with self.lock:
-                pending = list(self.pending)
-            if not pending:
-                return
-            for fut in pending:
-                with contextlib.suppress(Exception):
-                    fut.result()
-            time.sleep(0.005)  # results are in; their callbacks may still be handing pages over
-
-    def close(self) -> None:
-        self.inline.shutdown(wait=True)
-
-
 # -- the writer --------------------------------------------------------------------------------
 
 _STOP = object()
@@ -386,12 +330,12 @@ class _Run:
             return
         writer = _Writer(self)
         writer.start()
-        extractor = _Extractor(self.extract_workers)
+        extractor = Tasks(self.extract_workers)
         results = self.fetch(urls, config=self.config)
         try:
             for result in results:
                 if result.ok and (job := job_for(result)) is not None:
-                    extractor.submit(job, lambda ext, r=result: writer.queue.put((r, ext)))  # type: ignore[misc]
+                    extractor.submit(extract_job, job, done=lambda ext, r=result: writer.queue.put((r, ext)))
                 else:
                     writer.queue.put((result, Extracted()))
                 if self.stop.is_set() or writer.failed.is_set():

@@ -19,16 +19,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
+import queue
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["pid_alive", "process_pool", "shutdown_pool", "start_forkserver", "warm_pool"]
+__all__ = ["Tasks", "pid_alive", "process_pool", "shutdown_pool", "start_forkserver", "warm_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +78,11 @@ _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
-def _preload(warm_justext: bool) -> list[str]:
-    return ["archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
+#: What the forkserver imports before it forks workers.
+_PRELOAD = ["archiver.extract", "trafilatura"]
 
 
-def start_forkserver(*, warm_justext: bool = False) -> None:
+def start_forkserver() -> None:
     """Start the extraction forkserver now, deaf to Ctrl-C; call it from the main thread.
 
     Ctrl-C signals the whole process group: a forkserver (or a worker) caught while still
@@ -97,7 +101,7 @@ def start_forkserver(*, warm_justext: bool = False) -> None:
         return
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(_preload(warm_justext))
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         forkserver.ensure_running()
@@ -107,13 +111,11 @@ def start_forkserver(*, warm_justext: bool = False) -> None:
         signal.signal(signal.SIGINT, previous)
 
 
-def process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExecutor | None:
+def process_pool(workers: int) -> ProcessPoolExecutor | None:
     """A process pool shared by the runs of this process (so tests and repeated runs pay its start once).
 
     Workers come from a forkserver (never forked from a process with running threads);
     ``None`` when no pool can be made (then extraction runs in-line in a thread).
-    ``warm_justext`` (``check``): the forkserver, when this call starts it, also builds
-    jusText's stop words once for all workers (see :mod:`archiver._extract_warm`).
     """
     global _POOL, _POOL_SIZE
     with _POOL_LOCK:
@@ -129,7 +131,7 @@ def process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExec
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             ctx = multiprocessing.get_context(method)
             if method == "forkserver":
-                ctx.set_forkserver_preload(_preload(warm_justext))  # no effect if start_forkserver ran
+                ctx.set_forkserver_preload(_PRELOAD)  # no effect if start_forkserver ran
             _POOL = ProcessPoolExecutor(
                 max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
             )
@@ -159,6 +161,100 @@ def warm_pool(workers: int) -> None:
                     pool.submit(_ready)
 
     threading.Thread(target=warm, name="archiver-warm", daemon=True).start()
+
+
+_STOP = object()
+_WARM = object()
+
+
+class Tasks:
+    """CPU-bound tasks (extractions) in the shared process pool, or in one thread when
+    ``workers`` is 0 or no pool can be had. Contract:
+
+    - ``submit(fn, *args, done=callback)`` never blocks: tasks are handed to the pool by a
+      thread of their own, in order. (``ProcessPoolExecutor.submit`` blocks while it forks a
+      worker, and a forkserver still importing trafilatura answers only once it is done:
+      half a second during which the caller, which also consumes downloads, would stall
+      them all.)
+    - ``done(value)`` is called once per task, from a pool thread, with ``fn(*args)``; when
+      a worker dies, the task runs again in that thread instead, and the pool is not used
+      again. ``fn`` must not raise (``extract_job`` and ``examine`` never do).
+    - ``warm()`` starts the pool's workers now, without waiting for them.
+    - ``wait()`` returns once every submitted task's ``done`` has *returned*; it wakes up
+      regularly, so a Ctrl-C reaches the main thread. ``close()`` stops the hand-over thread
+      (after what was submitted is handed over) and the in-line thread.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-inline")
+        self.pending = 0  # submitted, ``done`` not yet returned
+        self.lock = threading.Condition()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def _start(self) -> None:
+        with self.lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._hand_over, name="archiver-tasks", daemon=True)
+                self._thread.start()
+
+    def warm(self) -> None:
+        self._start()
+        self._queue.put(_WARM)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None]) -> None:
+        with self.lock:
+            self.pending += 1
+        self._start()
+        self._queue.put((fn, args, done))
+
+    def _hand_over(self) -> None:
+        self.pool = process_pool(self.workers) if self.workers > 0 else None
+        while (item := self._queue.get()) is not _STOP:
+            if item is _WARM:
+                if self.pool is not None:
+                    with contextlib.suppress(Exception):  # a warm-up only: submit copes with a broken pool
+                        for _ in range(self.workers):
+                            self.pool.submit(_ready)
+                continue
+            fn, args, done = item
+            future: Future[Any]
+            try:
+                future = (self.pool or self.inline).submit(fn, *args)
+            except RuntimeError:  # a broken or shut-down pool: in-line from now on
+                self.pool = None
+                future = self.inline.submit(fn, *args)
+            future.add_done_callback(functools.partial(self._finished, fn, args, done))
+
+    def _finished(self, fn: Callable[..., Any], args: tuple[Any, ...], done: Callable[[Any], None],
+                  future: Future[Any]) -> None:
+        try:
+            try:
+                value = future.result()
+            except Exception as exc:  # a worker died: run the task here instead
+                log.warning("extraction worker failed (%s); running the task in-line", exc)
+                self.pool = None
+                value = fn(*args)
+            done(value)
+        finally:
+            with self.lock:
+                self.pending -= 1
+                self.lock.notify_all()
+
+    def wait(self) -> None:
+        """Block until every submitted task has called back."""
+        with self.lock:
+            while self.pending:
+                self.lock.wait(0.2)
+
+    def close(self) -> None:
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join(timeout=10)
+        self.inline.shutdown(wait=True)
 
 
 @atexit.register

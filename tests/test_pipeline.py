@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -239,24 +240,50 @@ def test_progress_callback_errors_propagate_as_is(db_path: Path) -> None:
             fetch=lambda us, config: (FetchResult(url=x, final_url=x, error=ErrorKind.DNS) for x in us))
 
 
-def test_extractor_wait_covers_the_done_callback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """wait() must not return while a job's ``done`` still runs: the run puts the writer's stop
+def test_tasks_wait_covers_the_done_callback() -> None:
+    """wait() must not return while a task's ``done`` still runs: the run puts the writer's stop
     marker right after wait(), so a page handed over later would be dropped unsaved."""
-    import archiver.pipeline as pipeline
+    from archiver.pool import Tasks
     from archiver.types import Extracted
 
-    monkeypatch.setattr(pipeline, "extract_job", lambda job: Extracted(title="t"))
-    extractor = pipeline._Extractor(0)  # in-line thread, no process pool
+    tasks = Tasks(0)  # in-line thread, no process pool
     pending_during_done: list[int] = []
 
     def done(ext: Extracted) -> None:
-        with extractor.lock:
-            pending_during_done.append(len(extractor.pending))
+        time.sleep(0.05)  # a slow hand-over: wait() must still be waiting
+        with tasks.lock:
+            pending_during_done.append(tasks.pending)
 
-    extractor.submit(("job",), done)
-    extractor.wait()
-    extractor.close()
-    assert pending_during_done == [1]
+    tasks.submit(lambda: Extracted(title="t"), done=done)
+    tasks.wait()
+    assert pending_during_done == [1] and tasks.pending == 0
+    tasks.close()
+
+
+def test_tasks_submit_does_not_wait_for_the_pool_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handing a task over can block while the pool forks its first worker (the forkserver may
+    still be importing trafilatura): the caller, which also consumes downloads, must not."""
+    import archiver.pool as pool_module
+    from archiver.pool import Tasks
+
+    release = threading.Event()
+
+    class SlowPool:
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            release.wait(5)  # a worker being forked
+            return pool_module.ThreadPoolExecutor(max_workers=1).submit(fn, *args)
+
+    monkeypatch.setattr(pool_module, "process_pool", lambda workers: SlowPool())
+    tasks = Tasks(2)
+    got: list[int] = []
+    start = time.monotonic()
+    for i in range(3):
+        tasks.submit(lambda i=i: i, done=got.append)
+    assert time.monotonic() - start < 0.5 and got == []  # returned at once, nothing ran yet
+    release.set()
+    tasks.wait()
+    assert got == [0, 1, 2]  # in the order submitted
+    tasks.close()
 
 
 def test_article_url_also_cited_by_a_file_is_fetched_and_reported_once(site, db_path: Path) -> None:  # type: ignore[no-untyped-def]
