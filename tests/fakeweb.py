@@ -32,6 +32,9 @@ API (every method taking ``host=`` addresses host number 0, 1, ...; default 0):
   gets a :class:`Request` (method, path, headers) and ``n``, the 1-based number of
   requests this path has received (this one included); it returns a :class:`Reply`.
 - ``web.remove(path, host=0)``: the path now answers 404 (default for unknown paths).
+- ``web.fallback(body, status=200, host=0, ...)``: what every unknown path of that host
+  answers instead of 404 (a site that serves its home or a template for any missing URL);
+  ``web.fallback(None, host=h)`` restores the 404.
 - ``web.count(path, host=0)`` -> number of requests received for that path (any
   method; a path's query string counts as part of it: register "/a?x=1" to match it
   exactly, otherwise "/a" matches "/a?anything"). ``web.total(host=None)`` counts all.
@@ -243,6 +246,7 @@ class FakeWeb:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._routes: list[dict[str, Handler]] = [{} for _ in range(hosts)]
+        self._fallbacks: list[Handler | None] = [None] * hosts
         self._counts: list[defaultdict[str, int]] = [defaultdict(int) for _ in range(hosts)]
         self._log: list[defaultdict[str, list[Request]]] = [defaultdict(list) for _ in range(hosts)]
         self._servers: list[_Server] = []
@@ -315,6 +319,15 @@ class FakeWeb:
         with self._lock:
             self._routes[host].pop(path, None)
 
+    def fallback(
+        self, body: bytes | str | None, status: int = 200, content_type: str | None = "text/html; charset=utf-8",
+        host: int = 0,
+    ) -> None:
+        """What unknown paths of ``host`` answer (``None``: 404 again)."""
+        handler = None if body is None else _page(Reply(status=status, body=body, content_type=content_type))
+        with self._lock:
+            self._fallbacks[host] = handler
+
     def _dispatch(self, host: int, request: Request) -> tuple[Handler, int]:
         with self._lock:
             routes = self._routes[host]
@@ -322,7 +335,7 @@ class FakeWeb:
             self._counts[host][key] += 1
             self._log[host][key].append(request)
             n = self._counts[host][key]
-            handler = routes.get(key) or _page(Reply(status=404, body="<h1>Not Found</h1>"))
+            handler = routes.get(key) or self._fallbacks[host] or _page(Reply(status=404, body="<h1>Not Found</h1>"))
         return handler, n
 
     # -- observation -------------------------------------------------------------------------
