@@ -39,9 +39,10 @@ Two parts:
   (:func:`fast_path_score`: the archived main text found whole in the page's visible
   text means ``ok``/``moved`` without running trafilatura) and extracts otherwise. A
   random sibling URL is probed only for pages that did not match their snapshot (or had
-  none), once per host and pattern per run, after the main pass (so probes never break
-  the per-host limit). Verdicts are written to ``checks`` in batches (one commit per
-  batch), append-only (a check never touches a snapshot), and yielded once written,
+  none), once per host and pattern per run: the probe joins the main pass as soon as an
+  examination shows a page needs it (through the fetcher's :class:`~archiver.fetch.UrlFeed`,
+  so per-host limits hold), or runs after it when the need shows only at the end.
+  Verdicts are written to ``checks`` in batches (one commit per batch), append-only (a check never touches a snapshot), and yielded once written,
   with their streak and since; what was judged before Ctrl-C is still written. With
   ``capture``, an ``ok``, ``moved`` or ``drifted`` page whose body changed is added as a
   new snapshot (never replacing the old one). :func:`check_offline` makes no request:
