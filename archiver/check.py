@@ -42,8 +42,9 @@ Two parts:
   none), once per host and pattern per run: the probe joins the main pass as soon as an
   examination shows a page needs it (through the fetcher's :class:`~archiver.fetch.UrlFeed`,
   so per-host limits hold), or runs after it when the need shows only at the end.
-  Verdicts are written to ``checks`` in batches (one commit per batch), append-only (a check never touches a snapshot), and yielded once written,
-  with their streak and since; what was judged before Ctrl-C is still written. With
+  Verdicts are written to ``checks`` in batches (one commit per batch), append-only (a
+  check never touches a snapshot), and yielded once written, with their streak and
+  since; what was judged before Ctrl-C is still written. With
   ``capture``, an ``ok``, ``moved`` or ``drifted`` page whose body changed is added as a
   new snapshot (never replacing the old one). :func:`check_offline` makes no request:
   the last known class of each link, ``unchecked`` for links never checked.
@@ -54,7 +55,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import html
 import http
 import logging
 import queue
@@ -69,8 +69,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.config import FetchConfig
-from archiver.drift import DEFAULT_DRIFT_THRESHOLD, containment, similarity
+from archiver.drift import DEFAULT_DRIFT_THRESHOLD, similarity
 from archiver.errors import ArchiverError, NotFoundError
+from archiver.examine import examine, fast_path_score, unchanged_text
 from archiver.extract import extract_job, job_for
 from archiver.pool import Tasks, start_forkserver
 from archiver.soft404 import (
@@ -129,11 +130,6 @@ ERROR_CLASS: Mapping[ErrorKind, LinkStatus] = {
     ErrorKind.BLOCKED_PRIVATE: LinkStatus.ERROR,
 }
 DEAD_STATUSES = frozenset({404, 410, 451})
-#: Fast path (see :func:`unchanged_text`): skip extraction when this much of the archived text is found.
-FAST_PATH_CONTAINMENT = 0.98
-FAST_PATH_GROWTH = 1.5
-FAST_PATH_MIN_WORDS = 50
-FAST_PATH_MAX_BYTES = 5_000_000
 #: Verdicts are written in batches of at most this many, or this old (one commit each).
 BATCH_SIZE = 100
 BATCH_SECONDS = 0.5
@@ -318,59 +314,6 @@ def classify(
     return out(LinkStatus.DRIFTED, what, sim)
 
 
-def fast_path_score(old_text: str | None, old_size: int | None, data: bytes, encoding: str | None) -> float | None:
-    """The fast path: the containment of the archived main text ``old_text`` in the visible text
-    of today's HTML ``data``, when at least :data:`FAST_PATH_CONTAINMENT`; else ``None``.
-
-    Only when the archived text has at least :data:`FAST_PATH_MIN_WORDS` words and the page
-    is not much larger than the archived body (at most :data:`FAST_PATH_GROWTH` times
-    ``old_size``). Then the archived main text is found whole in the page, date lines and
-    counters aside, so the page is ``ok`` (or ``moved``) without running the extractor:
-    pages whose bytes change on every visit (ads, tokens, counters) are the common case,
-    and extraction is the CPU cost of a check.
-    """
-    if not old_text or len(old_text.split()) < FAST_PATH_MIN_WORDS or len(data) > FAST_PATH_MAX_BYTES:
-        return None
-    if old_size and len(data) > FAST_PATH_GROWTH * old_size:
-        return None
-    page = html.unescape(visible_text(data.decode(encoding or "utf-8", errors="replace")))
-    score = containment(old_text, page)
-    return score if score >= FAST_PATH_CONTAINMENT else None
-
-
-def unchanged_text(snapshot: Snapshot | None, result: FetchResult) -> float | None:
-    """:func:`fast_path_score` of an HTML fetch result against a snapshot (``None`` when not applicable)."""
-    if snapshot is None or result.body is None or not result.is_html:
-        return None
-    return fast_path_score(snapshot.text, snapshot.size, result.body.read(), result.encoding)
-
-
-def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None,
-            metadata: bool = True) -> tuple[float | None, Extracted, float | None]:
-    """Worker-process task for a changed body: ``(score, Extracted(), None)`` when the fast
-    path holds, else ``(None, extraction, similarity)`` where ``similarity`` is
-    :func:`~archiver.drift.similarity` of ``old_text`` and the extracted text (``None`` when
-    either is empty). ``job`` comes from :func:`archiver.extract.job_for`. Never raises.
-
-    The similarity is measured here, in the worker process, rather than when the page is
-    judged: the judging thread shares one interpreter lock with the download threads, and
-    shingling two articles is the largest part of a judgement.
-    ``metadata=False`` extracts the text, title and language only (enough to judge the page;
-    a page that becomes a new snapshot needs the rest)."""
-    kind, payload, encoding = job[0], job[1], job[2]
-    if old_text and kind in ("text/html", "application/xhtml+xml"):
-        try:
-            data = payload if isinstance(payload, bytes) else Path(payload).read_bytes()
-            score = fast_path_score(old_text, old_size, data, encoding)
-        except (OSError, TypeError, ValueError):
-            score = None
-        if score is not None:
-            return score, Extracted(), None
-    extracted = extract_job(job, metadata)  # type: ignore[arg-type]
-    sim = similarity(old_text, extracted.text) if old_text and extracted.text else None
-    return None, extracted, sim
-
-
 def needs_probe(verdict: CheckResult) -> bool:
     """Whether a random-sibling probe could turn ``verdict`` into ``soft404``.
 
@@ -550,7 +493,9 @@ class _Run:
         self.done: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
         self.in_flight = 0
         self.counts: Counter[str] = Counter()
-        self.workers = Tasks(extract_workers)
+        # A check extracts only changed pages, where trafilatura's jusText fallback is common:
+        # its stop words are built once in the forkserver, not once per worker.
+        self.workers = Tasks(extract_workers, warm_justext=True)
         self.batch: list[CheckResult] = []  # judged, not yet written
         self.batch_since = 0.0
         # Probes, once per pattern per run. While the main pass runs, a probe joins it
@@ -831,7 +776,7 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
     interrupted = False
     try:
         if extract_workers > 0:
-            start_forkserver()
+            start_forkserver(warm_justext=True)
         run.workers.warm()
         run.snapshots = checks_sql.latest_good_snapshots(store, selected)
         run.expect(selected)

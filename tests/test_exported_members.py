@@ -69,3 +69,15 @@ def test_harvesting_text_loads_no_html_or_markdown_parser(tmp_path) -> None:
     # ...and the lazily loaded harvesters still resolve as attributes of the package.
     code = "import archiver.harvest as h\nassert callable(h.harvest_html) and callable(h.harvest_markdown)"
     assert _loaded_after(code, ("bs4", "markdown_it")) == ["bs4", "markdown_it"]
+
+
+def test_what_the_extraction_workers_preload_stays_light() -> None:
+    # The forkserver preloads these, and each worker unpickles check's tasks from them: if
+    # they pulled in the store or the HTTP stack, every worker would import it at its first task.
+    heavy = ("sqlite_utils", "requests", "archiver.store.core", "archiver.check", "archiver.fetch")
+    assert _loaded_after("import archiver.extract, archiver.examine", heavy) == []
+    import archiver.check
+    import archiver.examine
+
+    assert archiver.check.examine is archiver.examine.examine  # pickled by its light module's name
+    assert archiver.examine.examine.__module__ == "archiver.examine"
