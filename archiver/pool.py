@@ -78,11 +78,12 @@ _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
-#: What the forkserver imports before it forks workers.
-_PRELOAD = ["archiver.extract", "trafilatura"]
+def _preload(warm_justext: bool) -> list[str]:
+    """What the forkserver imports before it forks workers (see :mod:`archiver._extract_warm`)."""
+    return ["archiver.examine", "archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
 
 
-def start_forkserver() -> None:
+def start_forkserver(*, warm_justext: bool = False) -> None:
     """Start the extraction forkserver now, deaf to Ctrl-C; call it from the main thread.
 
     Ctrl-C signals the whole process group: a forkserver (or a worker) caught while still
@@ -101,7 +102,7 @@ def start_forkserver() -> None:
         return
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_preload(warm_justext))
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         forkserver.ensure_running()
@@ -111,11 +112,13 @@ def start_forkserver() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor | None:
+def process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExecutor | None:
     """A process pool shared by the runs of this process (so tests and repeated runs pay its start once).
 
     Workers come from a forkserver (never forked from a process with running threads);
     ``None`` when no pool can be made (then extraction runs in-line in a thread).
+    ``warm_justext`` (``check``): the forkserver, when this call starts it, also builds
+    jusText's stop words once for all workers (see :mod:`archiver._extract_warm`).
     """
     global _POOL, _POOL_SIZE
     with _POOL_LOCK:
@@ -131,7 +134,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor | None:
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             ctx = multiprocessing.get_context(method)
             if method == "forkserver":
-                ctx.set_forkserver_preload(_PRELOAD)  # no effect if start_forkserver ran
+                ctx.set_forkserver_preload(_preload(warm_justext))  # no effect if start_forkserver ran
             _POOL = ProcessPoolExecutor(
                 max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
             )
@@ -185,8 +188,9 @@ class Tasks:
       (after what was submitted is handed over) and the in-line thread.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, warm_justext: bool = False) -> None:
         self.workers = workers
+        self.warm_justext = warm_justext
         self.pool: ProcessPoolExecutor | None = None
         self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-inline")
         self.pending = 0  # submitted, ``done`` not yet returned
@@ -211,7 +215,11 @@ class Tasks:
         self._queue.put((fn, args, done))
 
     def _hand_over(self) -> None:
-        self.pool = process_pool(self.workers) if self.workers > 0 else None
+        try:
+            self.pool = process_pool(self.workers, warm_justext=self.warm_justext) if self.workers > 0 else None
+        except Exception:  # noqa: BLE001 - whatever goes wrong, the tasks still run (in-line)
+            log.warning("no extraction process pool; extracting in-line", exc_info=True)
+            self.pool = None
         while (item := self._queue.get()) is not _STOP:
             if item is _WARM:
                 if self.pool is not None:
@@ -223,7 +231,7 @@ class Tasks:
             future: Future[Any]
             try:
                 future = (self.pool or self.inline).submit(fn, *args)
-            except RuntimeError:  # a broken or shut-down pool: in-line from now on
+            except Exception:  # noqa: BLE001 - a broken or shut-down pool (RuntimeError): in-line from now on
                 self.pool = None
                 future = self.inline.submit(fn, *args)
             future.add_done_callback(functools.partial(self._finished, fn, args, done))

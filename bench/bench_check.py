@@ -99,16 +99,12 @@ def page(text: str, chrome: str, byline: tuple[str, ...] = ("Published 3 March 2
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency", type=float, default=LATENCY)
-    parser.add_argument("--child", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument("--in-process", action="store_true",
                         help="Run the check in this process, with the fake web (they then share one GIL).")
     parser.add_argument("--cold-pool", action="store_true",
                         help="Do not start the extraction pool before the clock: the check starts it, as a fresh "
                              "process does.")
     args = parser.parse_args()
-    if args.child:
-        child(args.child)
-        return
     rng = random.Random(42)
     vocab = sorted({w.strip(".,:;").lower() for t in articles().values() for w in t.split() if w.isalpha()})
     config = CONFIG
@@ -182,7 +178,12 @@ def main() -> None:
         else:  # the check in its own process, as `archiver check` runs: it does not share the fake web's GIL
             web_cpu = time.process_time()
             env = {**os.environ, "BENCH_COLD_POOL": "1"} if args.cold_pool else None
-            out = subprocess.run([sys.executable, __file__, "--child", str(db)], stdout=subprocess.PIPE,
+            # Started with -c, not as this script: the extraction workers then re-import no main
+            # module (as with `archiver check`, whose main module is tiny); with the script as
+            # main, each worker would load this bench and the fake web first.
+            code = f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import bench_check; " \
+                   f"bench_check.child({str(db)!r})"
+            out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                  text=True, check=True, env=env).stdout.splitlines()
             web_cpu = time.process_time() - web_cpu
             summary = json.loads(out[-1])
@@ -250,7 +251,7 @@ def run_command(db: Path) -> tuple[float, list[dict[str, object]]]:
     cmd = [sys.executable, "-m", "archiver", "check", "--db", str(db), "--json", "--allow-private",
            "--retries", "0", "--fail-on", "none"]
     start = time.perf_counter()
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True).stdout
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True).stdout
     wall = time.perf_counter() - start
     return wall, [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
@@ -265,7 +266,7 @@ def warm_pool() -> float:
     from archiver.pool import process_pool
 
     start = time.perf_counter()
-    pool = process_pool(DEFAULT_EXTRACT_WORKERS)
+    pool = process_pool(DEFAULT_EXTRACT_WORKERS, warm_justext=True)  # as check's own Tasks asks
     if pool is not None:
         job = ("text/html", article_html(articles()["bikes"]).encode(), "utf-8", "http://x/", "text/html")
         for future in [pool.submit(extract_job, job) for _ in range(4 * DEFAULT_EXTRACT_WORKERS)]:
@@ -290,15 +291,15 @@ def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
     archiver.pool.Tasks.submit = recording_submit  # type: ignore[method-assign]
     if os.environ.get("BENCH_TRACE"):
         _trace()
-    workers = _pool_processes()
-    workers_cpu = _cpu_of(workers)
+    before = {proc.pid: _cpu_of([proc]) for proc in _pool_processes()}  # type: ignore[attr-defined]
     with Store.open(db) as store:
         start = time.perf_counter()
         cpu = time.process_time()
         results = list(check(store, config=CONFIG, rng=random.Random(1)))
         wall = time.perf_counter() - start
         check_cpu = time.process_time() - cpu
-    workers_cpu = _cpu_of(workers) - workers_cpu
+    # workers started by the check itself (--cold-pool) count whole
+    workers_cpu = sum(_cpu_of([proc]) - before.get(proc.pid, 0.0) for proc in _pool_processes())  # type: ignore[attr-defined]
     archiver.pool.Tasks.submit = submit  # type: ignore[method-assign]
     cpu_start = time.process_time()
     extracted = 0

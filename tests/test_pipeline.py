@@ -273,7 +273,7 @@ def test_tasks_submit_does_not_wait_for_the_pool_to_start(monkeypatch: pytest.Mo
             release.wait(5)  # a worker being forked
             return pool_module.ThreadPoolExecutor(max_workers=1).submit(fn, *args)
 
-    monkeypatch.setattr(pool_module, "process_pool", lambda workers: SlowPool())
+    monkeypatch.setattr(pool_module, "process_pool", lambda workers, **options: SlowPool())
     tasks = Tasks(2)
     got: list[int] = []
     start = time.monotonic()
@@ -283,6 +283,22 @@ def test_tasks_submit_does_not_wait_for_the_pool_to_start(monkeypatch: pytest.Mo
     release.set()
     tasks.wait()
     assert got == [0, 1, 2]  # in the order submitted
+    tasks.close()
+
+
+def test_tasks_run_in_line_when_no_pool_can_be_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archiver.pool as pool_module
+    from archiver.pool import Tasks
+
+    def no_pool(workers: int, **options: object) -> None:
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(pool_module, "process_pool", no_pool)
+    tasks = Tasks(2)
+    got: list[int] = []
+    tasks.submit(lambda: 7, done=got.append)
+    tasks.wait()  # must not hang: the task ran in the in-line thread
+    assert got == [7] and tasks.pool is None
     tasks.close()
 
 
