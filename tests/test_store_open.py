@@ -293,3 +293,27 @@ def test_real_read_only_folder_as_another_user(nobody_folder: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("archiver: error:") and "read-only" in lines[0]
 
     assert _state(path) == before  # no -wal/-shm created, bytes and mtime unchanged
+
+
+def test_sqlite_utils_plugins_never_touch_archiver_connections(tmp_path: Path) -> None:
+    # A sqlite-utils plugin installed for its command line (prepare_connection hook) must not
+    # change the archive's connections; archiver opens them with execute_plugins=False.
+    import sqlite_utils
+    from sqlite_utils.plugins import pm
+
+    calls: list[object] = []
+
+    class Plugin:
+        @sqlite_utils.hookimpl
+        def prepare_connection(self, conn: object) -> None:
+            calls.append(conn)
+
+    plugin = Plugin()
+    pm.register(plugin)
+    try:
+        with Store.open(tmp_path / "a.db"):
+            pass
+        sqlite_utils.Database(memory=True)  # the hook is live for sqlite-utils' own default
+        assert len(calls) == 1
+    finally:
+        pm.unregister(plugin)
