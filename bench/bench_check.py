@@ -189,6 +189,9 @@ def main() -> None:
             summary = json.loads(out[-1])
             results = [json.loads(line) for line in out[:-1]]
         requests = web.total() - int(summary["ref_requests"])
+        # the requests the check made to each host: every link, the redirects the changed web
+        # answers with, and the probes
+        by_host = [web.total(h) - summary["ref_by_host"].get(web.hostport(h), 0) for h in range(HOSTS)]
         command = None if args.in_process else run_command(db)
 
     wall, extraction_cpu = summary["wall"], summary["extraction_cpu"]
@@ -201,6 +204,10 @@ def main() -> None:
           f"{summary['examined']} changed bodies examined, {summary['extracted']} extracted")
     print(f"floor = max(politeness {politeness:.2f} s, extraction CPU {extraction_cpu:.2f} s / {cores} cores) "
           f"= {floor:.2f} s; ratio wall / floor = {wall / floor:.2f} (goal < 1.3)")
+    needed = max(by_host) / config.per_host * args.latency
+    print(f"(the politeness floor counts the {PER_HOST} links per host; with the redirects and probes the changed "
+          f"web makes the check send, up to {max(by_host)} requests to a host, the per-host limit alone takes "
+          f"{needed:.2f} s: wall / that = {wall / needed:.2f})")
     if summary["pool_start"]:
         print(f"(the extraction pool was started before the clock: {summary['pool_start']:.2f} s, paid once per "
               "process; --cold-pool counts it)")
@@ -310,13 +317,16 @@ def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
     # reference: the same URLs fetched alone (no extraction, no store), right after
     start = time.perf_counter()
     ref_requests = 0
+    ref_by_host: Counter[str] = Counter()
     for fetched in fetch_many([r.url for r in results], config=CONFIG):
         ref_requests += len(fetched.redirects) + 1
+        ref_by_host[fetched.url.split("/")[2]] += len(fetched.redirects) + 1
         if fetched.body is not None:
             fetched.body.discard()
     fetch_only = time.perf_counter() - start
     summary = {"wall": wall, "extraction_cpu": extraction_cpu, "examined": len(tasks), "extracted": extracted,
-               "fetch_only": fetch_only, "ref_requests": ref_requests, "pool_start": pool_start,
+               "fetch_only": fetch_only, "ref_requests": ref_requests, "ref_by_host": ref_by_host,
+               "pool_start": pool_start,
                "check_cpu": check_cpu, "workers_cpu": workers_cpu}
     return summary, [{"url": r.url, "status": r.status.value, "detail": r.detail} for r in results]
 
