@@ -762,6 +762,11 @@ class HostPacer:
             slot = self._slot(host)
             return None if slot.active >= slot.limit else max(now, slot.next_at)
 
+    def active(self, host: str) -> int:
+        """Requests to ``host`` in flight now."""
+        with self._lock:
+            return self._slot(host).active
+
     def start(self, host: str, now: float) -> None:
         with self._lock:
             slot = self._slot(host)
@@ -959,7 +964,8 @@ class UrlFeed:
     waiting: an added URL is typically one the caller needs before it can finish (a probe).
     Per-host limits apply to it as to any other. ``close()`` says no more will come; the
     run ends only after that (closing it twice is harmless). An invalid URL raises
-    :class:`InvalidURLError` from ``add``; adding after ``close`` raises ``RuntimeError``.
+    :class:`InvalidURLError` from ``add``; adding after ``close``, or once the run was cancelled,
+    raises ``RuntimeError``.
     Thread-safe.
     """
 
@@ -1025,31 +1031,55 @@ class _Scheduler:
         self.added: dict[str, int] = {}  # per host: added URLs at the front of its queue
 
     def next(self, prefer: str | None = None) -> str | None:
-        """The next URL to fetch; ``prefer``: the host this worker fetched from last, taken
-        first when it may start a request (its connection is then reused: otherwise each
-        worker ends up with a connection to every host, and most requests open one)."""
+        """The next URL to fetch (see :meth:`_pick` for which); ``prefer``: the host this worker
+        fetched from last."""
         with self.cond:
             while (self.pending or self.open) and not self.cancel.is_set():
                 now = self.clock()
-                if prefer is not None and prefer in self.pending:
-                    at = self.pacer.ready_at(prefer, now)
-                    if at is not None and at <= now:
-                        return self._take(prefer, now)
-                wake: float | None = None
-                for _ in range(len(self.order)):
-                    host = self.order[0]
-                    self.order.rotate(-1)
-                    at = self.pacer.ready_at(host, now)
-                    if at is None:
-                        continue
-                    if at > now:
-                        wake = at if wake is None else min(wake, at)
-                        continue
+                host, wake = self._pick(prefer, now)
+                if host is not None:
                     return self._take(host, now)
                 # Nothing may start now: wait for a slot to free up or a spacing to pass (the
                 # timeout is capped, so a slow-down ordered meanwhile by a 429 is seen).
                 self.cond.wait(_WAIT_CAP if wake is None else min(max(0.0, wake - now), _WAIT_CAP))
             return None
+
+    def _pick(self, prefer: str | None, now: float) -> tuple[str | None, float | None]:
+        """``(host, None)`` for the host to fetch from now, or ``(None, wake)``: nothing may start
+        before ``wake`` (``None``: until a slot frees up).
+
+        Among the hosts that may start a request: first one with added URLs waiting (the
+        caller waits for them), then one nobody is fetching from (round robin: no host waits
+        for busier ones to drain), then ``prefer`` (the worker's connection to it is open:
+        without this, each worker ends up connecting to every host), then any, round robin.
+        """
+        for host, count in self.added.items():
+            if count:
+                at = self.pacer.ready_at(host, now)
+                if at is not None and at <= now:
+                    return host, None
+        wake: float | None = None
+        preferred = first = None
+        for index, host in enumerate(self.order):
+            at = self.pacer.ready_at(host, now)
+            if at is None:
+                continue
+            if at > now:
+                wake = at if wake is None else min(wake, at)
+                continue
+            if self.pacer.active(host) == 0:
+                self.order.rotate(-(index + 1))  # the next scan starts after it
+                return host, None
+            if host == prefer:
+                preferred = host
+            elif first is None:
+                first = host
+        if preferred is not None:
+            return preferred, None
+        if first is not None:
+            self.order.rotate(-(self.order.index(first) + 1))
+            return first, None
+        return None, wake
 
     def _take(self, host: str, now: float) -> str:
         queued = self.pending[host]
@@ -1070,6 +1100,8 @@ class _Scheduler:
     def add(self, url: str) -> None:
         """Queue ``url`` after the other added URLs of its host, ahead of its first URLs."""
         with self.cond:
+            if self.cancel.is_set():
+                raise RuntimeError("the fetch run was cancelled")
             host = host_key(url)
             if host not in self.pending:
                 self.pending[host] = deque()

@@ -343,3 +343,21 @@ def test_leaving_a_run_with_an_open_feed_cancels_it() -> None:
         with contextlib.closing(gen):
             assert next(gen).ok
         assert _fetch_threads() == []  # the workers waiting for more URLs were told to stop
+
+
+def test_no_host_waits_for_busier_hosts_to_drain() -> None:
+    # Two workers, three hosts: a worker keeps its host while no other host is idle (its
+    # connection is open), but an idle host with URLs waiting goes first.
+    order: list[int] = []
+
+    def record(host: int) -> object:
+        def handle(req: Request, n: int) -> Reply:
+            order.append(host)
+            return Reply(body="x", latency=0.01)
+
+        return handle
+
+    with FakeWeb(hosts=3) as web:
+        urls = [web.route(f"/p{i}", record(h), host=h) for h in range(3) for i in range(8)]
+        assert len(list(fetch_many(urls, config=cfg(workers=2, per_host=2)))) == 24
+    assert 2 in order[:4], order  # host 2 started early, not after host 0 or 1 ran dry
