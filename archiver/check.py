@@ -507,9 +507,13 @@ class _Run:
         self.outstanding: Counter[str] = Counter()  # selected links whose result has not come yet
         self.probes: dict[str, Probe] = {}  # pattern -> what the host answered
         self.requested: set[str] = set()  # patterns whose probe was asked for
-        self.probe_urls: dict[str, str] = {}  # probe URL in the main pass -> pattern
+        self.probe_urls: dict[str, list[str]] = {}  # probe URL in the main pass -> its patterns
         self.late: dict[str, str] = {}  # pattern -> probe URL, for after the main pass
         self.probe_lock = threading.Lock()  # probes may be asked for from the thread that examined a page
+        # Worker results reach the judging thread through ``done`` until the run closes; after
+        # that (Ctrl-C, an early stop) their bodies are freed on arrival.
+        self.closed = False
+        self.deliver_lock = threading.Lock()
         # pattern -> links judged once, waiting for its probe: (url, result, extracted, checked at, similarity)
         self.waiting: dict[str, list[tuple[str, FetchResult, Extracted, datetime, float | None]]] = {}
 
@@ -530,9 +534,9 @@ class _Run:
                     self.feed.close()
         else:
             with self.probe_lock:
-                pattern = self.probe_urls.pop(url, None)
-            if pattern is not None:
-                self.take_probe(pattern, result)
+                patterns = self.probe_urls.pop(url, None)
+            if patterns:
+                self.take_probe(patterns, result)
                 return
         snapshot = self.snapshots.get(url)
         body = result.body
@@ -549,7 +553,8 @@ class _Run:
                 old_text, old_size = (snapshot.text, snapshot.size) if snapshot is not None else (None, None)
                 # Author, date and site name are only kept when the page becomes a snapshot.
                 self.workers.submit(examine, job, old_text, old_size, self.capture,
-                                    done=lambda out, u=url, r=result: self.examined(u, r, out))
+                                    done=lambda out, u=url, r=result: self.examined(u, r, out),
+                                    fallback=lambda exc: (None, _failed(exc), None))
                 return
         self.judge(url, result, Extracted())
 
@@ -573,17 +578,34 @@ class _Run:
                     self.request_probe(pattern, url, judging=False)
         except Exception:  # an early probe is an optimisation: the judging thread asks again if needed
             log.debug("could not foresee the probe of %s", url, exc_info=True)
-        self.done.put(("link", (url, result, kept, extracted, sim)))
+        self.deliver("link", (url, result, kept, extracted, sim), result)
 
-    def take_probe(self, pattern: str, result: FetchResult) -> None:
+    def deliver(self, kind: str, item: tuple[Any, ...], result: FetchResult) -> None:
+        """Hand a worker's result to the judging thread, or free its body if the run is closed."""
+        with self.deliver_lock:
+            if not self.closed:
+                self.done.put((kind, item))
+                return
+        if result.body is not None:
+            result.body.discard()
+
+    def take_probe(self, patterns: list[str], result: FetchResult) -> None:
         """A probe's answer: extracted in a worker when it is a page (a probe is judged, never stored)."""
         job = job_for(result) if result.ok and result.status != 304 else None
         if job is None:
-            self.probed(pattern, _probe(pattern, result, Extracted()))
+            self.probed_all(patterns, result, Extracted())
             return
         self.in_flight += 1
         self.workers.submit(extract_job, job, False,
-                            done=lambda ext, p=pattern, r=result: self.done.put(("probe", (p, r, ext))))
+                            done=lambda ext, p=patterns, r=result: self.deliver("probe", (p, r, ext), r),
+                            fallback=_failed)
+
+    def probed_all(self, patterns: list[str], result: FetchResult, extracted: Extracted) -> None:
+        """One probe URL's answer, for each pattern that asked for it (a random URL that two
+        patterns produced alike is fetched once)."""
+        probe = _probe(patterns[0], result, extracted)
+        for pattern in patterns:
+            self.probed(pattern, dataclasses.replace(probe, pattern=pattern))
 
     def drain(self, block: bool) -> None:
         """Judge the links whose examination finished, and the links waiting on probes that
@@ -597,8 +619,8 @@ class _Run:
                 return
             self.in_flight -= 1
             if kind == "probe":
-                pattern, result, extracted = item
-                self.probed(pattern, _probe(pattern, result, extracted))
+                patterns, result, extracted = item
+                self.probed_all(patterns, result, extracted)
                 continue
             url, result, kept, extracted, sim = item
             snapshot = self.snapshots.get(url)
@@ -643,14 +665,19 @@ class _Run:
             if pattern in self.requested:
                 return
             sibling = probe_url(url, self.rng)
+            if sibling is not None and sibling in self.probe_urls:  # two patterns, one random URL
+                self.requested.add(pattern)
+                self.probe_urls[sibling].append(pattern)
+                return
             if sibling is not None and not self.feed.closed:
                 self.requested.add(pattern)
-                self.probe_urls[sibling] = pattern
-                with contextlib.suppress(RuntimeError):  # RuntimeError: the feed closed meanwhile
+                self.probe_urls[sibling] = [pattern]
+                try:
                     self.feed.add(sibling)
                     return
-                del self.probe_urls[sibling]
-                self.requested.discard(pattern)
+                except Exception:  # noqa: BLE001 - closed meanwhile (RuntimeError), or anything: ask later
+                    del self.probe_urls[sibling]
+                    self.requested.discard(pattern)
             if not judging:
                 return
             self.requested.add(pattern)
@@ -700,23 +727,50 @@ class _Run:
         """Fetch the probes asked for after the main pass ended, then judge the links waiting on them."""
         if not self.late:
             return
-        pattern_of = {sibling: pattern for pattern, sibling in self.late.items()}
+        patterns_of: dict[str, list[str]] = {}
+        for pattern, sibling in self.late.items():
+            patterns_of.setdefault(sibling, []).append(pattern)
         self.late = {}
-        results = self.fetch(list(pattern_of), config=self.config)
+        results = self.fetch(list(patterns_of), config=self.config)
         try:
             for result in results:
-                self.take_probe(pattern_of[result.url], result)
+                if patterns := patterns_of.pop(result.url, None):
+                    self.take_probe(patterns, result)
         finally:
             _close(results)
         self.drain(block=True)
 
+    def unprobed(self) -> None:
+        """Judge the links still waiting for a probe that never came (a fetch seam that
+        ignores the feed, a failed request...) as if the host had no probe: none is lost."""
+        for pattern in list(self.waiting):
+            log.debug("no probe came for %s; judging its links without one", pattern)
+            self.probed(pattern, Probe(url="", pattern=pattern))
+
     def close(self) -> None:
+        """End the run: no worker result is judged from now on, and every body still held is freed."""
         self.feed.close()
-        self.workers.close()
+        with self.deliver_lock:
+            self.closed = True
+        self.workers.close(cancel=True)
+        while True:
+            try:
+                _kind, item = self.done.get_nowait()
+            except queue.Empty:
+                break
+            result = item[1]
+            if result.body is not None:
+                result.body.discard()
         for entries in self.waiting.values():
             for _url, result, _extracted, _at, _sim in entries:
                 if result.body is not None:
                     result.body.discard()
+        self.waiting.clear()
+
+
+def _failed(exc: BaseException) -> Extracted:
+    """What a worker task that could not run gives (see :class:`~archiver.pool.Tasks`)."""
+    return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
 
 
 def _probe(pattern: str, result: FetchResult, extracted: Extracted) -> Probe:
@@ -793,6 +847,7 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
         run.drain(block=True)
         yield from run.flush(force=True)
         run.late_probes()
+        run.unprobed()
         yield from run.flush(force=True)
     except (KeyboardInterrupt, GeneratorExit):
         interrupted = True

@@ -335,7 +335,8 @@ class _Run:
         try:
             for result in results:
                 if result.ok and (job := job_for(result)) is not None:
-                    extractor.submit(extract_job, job, done=lambda ext, r=result: writer.queue.put((r, ext)))
+                    extractor.submit(extract_job, job, done=lambda ext, r=result: writer.queue.put((r, ext)),
+                                     fallback=_extraction_failed)
                 else:
                     writer.queue.put((result, Extracted()))
                 if self.stop.is_set() or writer.failed.is_set():
@@ -361,6 +362,11 @@ class _Run:
             if isinstance(err, sqlite3.Error):
                 raise StoreError(f"cannot write to the database ({err})", str(self.store.path)) from err
             raise err  # an ArchiverError, or the progress callback's own (e.g. a broken pipe)
+
+
+def _extraction_failed(exc: BaseException) -> Extracted:
+    """A page whose extraction could not run: its raw snapshot is kept, with this error."""
+    return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
 
 
 def _default_fetch_many(urls: Iterable[str], *, config: FetchConfig) -> Iterator[FetchResult]:

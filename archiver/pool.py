@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -174,18 +174,21 @@ class Tasks:
     """CPU-bound tasks (extractions) in the shared process pool, or in one thread when
     ``workers`` is 0 or no pool can be had. Contract:
 
-    - ``submit(fn, *args, done=callback)`` never blocks: tasks are handed to the pool by a
-      thread of their own, in order. (``ProcessPoolExecutor.submit`` blocks while it forks a
-      worker, and a forkserver still importing trafilatura answers only once it is done:
-      half a second during which the caller, which also consumes downloads, would stall
-      them all.)
-    - ``done(value)`` is called once per task, from a pool thread, with ``fn(*args)``; when
-      a worker dies, the task runs again in that thread instead, and the pool is not used
-      again. ``fn`` must not raise (``extract_job`` and ``examine`` never do).
+    - ``submit(fn, *args, done=callback, fallback=make)`` never blocks: tasks are handed to
+      the pool by a thread of their own, in order. (``ProcessPoolExecutor.submit`` blocks
+      while it forks a worker, and a forkserver still importing trafilatura answers only
+      once it is done: half a second during which the caller, which also consumes
+      downloads, would stall them all.)
+    - ``done(value)`` is called exactly once per task, from a pool thread: with
+      ``fn(*args)``; when a worker dies, the task runs again in that thread (and the pool is
+      not used again); when that fails too, or the task was cancelled, with
+      ``fallback(exception)``. ``fn`` should not raise (``extract_job`` and ``examine`` never do).
     - ``warm()`` starts the pool's workers now, without waiting for them.
     - ``wait()`` returns once every submitted task's ``done`` has *returned*; it wakes up
-      regularly, so a Ctrl-C reaches the main thread. ``close()`` stops the hand-over thread
-      (after what was submitted is handed over) and the in-line thread.
+      regularly, so a Ctrl-C reaches the main thread.
+    - ``close()`` stops the hand-over thread (after what was submitted is handed over) and
+      the in-line thread. ``close(cancel=True)`` does not run what has not started: those
+      tasks get ``done(fallback(CancelledError()))`` at once.
     """
 
     def __init__(self, workers: int, *, warm_justext: bool = False) -> None:
@@ -197,6 +200,8 @@ class Tasks:
         self.lock = threading.Condition()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._futures: set[Future[Any]] = set()  # handed over, not finished
+        self._cancelled = False
 
     def _start(self) -> None:
         with self.lock:
@@ -208,11 +213,18 @@ class Tasks:
         self._start()
         self._queue.put(_WARM)
 
-    def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None]) -> None:
+    def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
+               fallback: Callable[[BaseException], Any]) -> None:
         with self.lock:
             self.pending += 1
-        self._start()
-        self._queue.put((fn, args, done))
+        try:
+            self._start()
+            self._queue.put((fn, args, done, fallback))
+        except BaseException:  # Ctrl-C before it was queued: it will never call back
+            with self.lock:
+                self.pending -= 1
+                self.lock.notify_all()
+            raise
 
     def _hand_over(self) -> None:
         try:
@@ -222,29 +234,58 @@ class Tasks:
             self.pool = None
         while (item := self._queue.get()) is not _STOP:
             if item is _WARM:
-                if self.pool is not None:
+                if self.pool is not None and not self._cancelled:
                     with contextlib.suppress(Exception):  # a warm-up only: submit copes with a broken pool
                         for _ in range(self.workers):
                             self.pool.submit(_ready)
                 continue
-            fn, args, done = item
+            fn, args, done, fallback = item
+            if self._cancelled:
+                self._call_back(done, fallback, CancelledError())
+                continue
             future: Future[Any]
             try:
                 future = (self.pool or self.inline).submit(fn, *args)
             except Exception:  # noqa: BLE001 - a broken or shut-down pool (RuntimeError): in-line from now on
                 self.pool = None
-                future = self.inline.submit(fn, *args)
-            future.add_done_callback(functools.partial(self._finished, fn, args, done))
+                try:
+                    future = self.inline.submit(fn, *args)
+                except Exception as exc:  # noqa: BLE001 - the in-line thread is shut down too: closing
+                    self._call_back(done, fallback, exc)
+                    continue
+            with self.lock:
+                self._futures.add(future)
+            future.add_done_callback(functools.partial(self._finished, fn, args, done, fallback))
+
+    def _call_back(self, done: Callable[[Any], None], fallback: Callable[[BaseException], Any],
+                   exc: BaseException) -> None:
+        try:
+            done(fallback(exc))
+        finally:
+            with self.lock:
+                self.pending -= 1
+                self.lock.notify_all()
 
     def _finished(self, fn: Callable[..., Any], args: tuple[Any, ...], done: Callable[[Any], None],
-                  future: Future[Any]) -> None:
+                  fallback: Callable[[BaseException], Any], future: Future[Any]) -> None:
+        with self.lock:
+            self._futures.discard(future)
         try:
             try:
                 value = future.result()
+            except CancelledError as exc:
+                value = fallback(exc)
             except Exception as exc:  # a worker died: run the task here instead
-                log.warning("extraction worker failed (%s); running the task in-line", exc)
-                self.pool = None
-                value = fn(*args)
+                if self._cancelled:
+                    value = fallback(exc)
+                else:
+                    log.warning("extraction worker failed (%s); running the task in-line", exc)
+                    self.pool = None
+                    try:
+                        value = fn(*args)
+                    except Exception as inner:  # noqa: BLE001 - done is called whatever happens
+                        log.error("task failed in-line too", exc_info=True)
+                        value = fallback(inner)
             done(value)
         finally:
             with self.lock:
@@ -254,15 +295,21 @@ class Tasks:
     def wait(self) -> None:
         """Block until every submitted task has called back."""
         with self.lock:
-            while self.pending:
+            while self.pending > 0:
                 self.lock.wait(0.2)
 
-    def close(self) -> None:
+    def close(self, *, cancel: bool = False) -> None:
+        if cancel:
+            self._cancelled = True
+            with self.lock:
+                futures = list(self._futures)
+            for future in futures:
+                future.cancel()  # calls back at once when it had not started
         thread = self._thread
         if thread is not None:
             self._queue.put(_STOP)
             thread.join(timeout=10)
-        self.inline.shutdown(wait=True)
+        self.inline.shutdown(wait=True, cancel_futures=cancel)
 
 
 @atexit.register

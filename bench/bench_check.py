@@ -290,9 +290,9 @@ def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
     tasks: list[tuple] = []  # type: ignore[type-arg]
     submit = archiver.pool.Tasks.submit
 
-    def recording_submit(self, fn, *args, done):  # type: ignore[no-untyped-def]
+    def recording_submit(self, fn, *args, **callbacks):  # type: ignore[no-untyped-def]
         tasks.append((fn, args))
-        return submit(self, fn, *args, done=done)
+        return submit(self, fn, *args, **callbacks)
 
     pool_start = 0.0 if os.environ.get("BENCH_COLD_POOL") else warm_pool()
     archiver.pool.Tasks.submit = recording_submit  # type: ignore[method-assign]
@@ -413,7 +413,7 @@ def _trace() -> None:
 
         threading.Thread(target=ready, daemon=True).start()
 
-    def traced_submit(self, fn, *args, done):  # type: ignore[no-untyped-def]
+    def traced_submit(self, fn, *args, done, fallback):  # type: ignore[no-untyped-def]
         n = getattr(self, "_n", 0) + 1
         self._n = n
 
@@ -423,7 +423,7 @@ def _trace() -> None:
                 mark(f"{self._d} pool tasks done ({n} submitted)")
             done(value)
 
-        return submitted(self, fn, *args, done=finished)
+        return submitted(self, fn, *args, done=finished, fallback=fallback)
 
     workers.warm, workers.submit = traced_warm, traced_submit  # type: ignore[method-assign]
 

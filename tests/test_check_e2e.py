@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -293,3 +294,54 @@ def test_status_filter_selects_by_last_class(world: World) -> None:
     got = world.run(statuses={LinkStatus.DEAD})
     assert list(got) == [world.urls["gone404"]]
     assert world.web.count("/news/boiler") == 0
+
+
+def test_a_fetch_seam_that_ignores_the_feed_loses_no_verdict(world: World) -> None:
+    # A seam written before UrlFeed existed drops the probe: the link waiting for it is still
+    # judged (without a probe), never silently left out.
+    change_web(world.web)
+    u = world.urls
+
+    def old_seam(urls: list[str], *, config: object = None, headers_for: object = None,
+                 feed: object = None) -> Iterator:  # type: ignore[type-arg]
+        return fetch_many(urls, config=config, headers_for=headers_for, resolver=world.resolver)  # type: ignore[arg-type]
+
+    selected = [u["rewritten"], u["slow"], u["boiler"]]
+    got = {r.url: r for r in check(world.store, selected, config=CONFIG, fetch=old_seam, rng=FixedRandom(),
+                                   extract_workers=0)}
+    assert set(got) == set(selected)
+    assert got[u["rewritten"]].status is LinkStatus.DRIFTED
+
+
+def test_an_interrupted_check_leaves_no_temporary_body_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Bodies spill to temporary files (tiny spill size here); stopping the check early, while
+    # many changed pages wait for or sit in the extraction pool, must free every one of them.
+    import dataclasses
+    import tempfile
+
+    spill_dir = tmp_path / "spill"
+    spill_dir.mkdir()
+    texts = list(ART.values())
+    with FakeWeb(hosts=2) as web:
+        urls = [web.add(f"/news/a{i}", article_html(texts[i % len(texts)]), host=i % 2) for i in range(200)]
+        store = Store.open(tmp_path / "leak.db")
+        report = archive([PreparedSource("/tmp/article.md", harvest=harvest_of(urls))], store=store, config=CONFIG,
+                         extract_workers=0)
+        assert report.ok
+        for i in range(200):  # every page changed: all go to the extraction pool
+            web.add(f"/news/a{i}", article_html(texts[(i + 3) % len(texts)]), host=i % 2)
+        monkeypatch.setattr(tempfile, "tempdir", str(spill_dir))
+        web.latency = 0.05  # results trickle in: the first verdicts come out while pages are still examined
+        spilling = dataclasses.replace(CONFIG, spill_bytes=100)
+        gen = check(store, config=spilling, rng=FixedRandom(), extract_workers=2)
+        next(gen)
+        gen.close()  # as Ctrl-C or a consumer that stops reading would
+
+        def left() -> list[str]:
+            return [p.name for p in spill_dir.iterdir() if p.name.startswith("archiver-")]
+
+        deadline = time.monotonic() + 10  # a page a worker was examining is freed when that ends
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        store.close()
+    assert left() == []

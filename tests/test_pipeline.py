@@ -6,6 +6,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from datetime import timedelta
 from pathlib import Path
 
@@ -254,7 +255,7 @@ def test_tasks_wait_covers_the_done_callback() -> None:
         with tasks.lock:
             pending_during_done.append(tasks.pending)
 
-    tasks.submit(lambda: Extracted(title="t"), done=done)
+    tasks.submit(lambda: Extracted(title="t"), done=done, fallback=lambda exc: Extracted(error=str(exc)))
     tasks.wait()
     assert pending_during_done == [1] and tasks.pending == 0
     tasks.close()
@@ -278,7 +279,7 @@ def test_tasks_submit_does_not_wait_for_the_pool_to_start(monkeypatch: pytest.Mo
     got: list[int] = []
     start = time.monotonic()
     for i in range(3):
-        tasks.submit(lambda i=i: i, done=got.append)
+        tasks.submit(lambda i=i: i, done=got.append, fallback=lambda exc: -1)
     assert time.monotonic() - start < 0.5 and got == []  # returned at once, nothing ran yet
     release.set()
     tasks.wait()
@@ -296,7 +297,7 @@ def test_tasks_run_in_line_when_no_pool_can_be_made(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(pool_module, "process_pool", no_pool)
     tasks = Tasks(2)
     got: list[int] = []
-    tasks.submit(lambda: 7, done=got.append)
+    tasks.submit(lambda: 7, done=got.append, fallback=lambda exc: -1)
     tasks.wait()  # must not hang: the task ran in the in-line thread
     assert got == [7] and tasks.pool is None
     tasks.close()
@@ -327,3 +328,53 @@ def test_ctrl_c_while_fetching_an_article_stops_the_run(db_path: Path) -> None:
                  fetch=fetch, fetch_article=fetch_article)
     assert report.interrupted
     assert fetched == [] and report.outcomes == []
+
+
+def test_tasks_call_back_exactly_once_even_when_the_task_fails_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that dies, then an in-line retry that raises too: ``done`` still gets the
+    fallback (a caller counting tasks in flight would otherwise wait forever)."""
+    import archiver.pool as pool_module
+    from archiver.pool import Tasks
+
+    class DeadPool:
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            future: Future[object] = Future()
+            future.set_exception(RuntimeError("worker died"))
+            return future
+
+    monkeypatch.setattr(pool_module, "process_pool", lambda workers, **options: DeadPool())
+    tasks = Tasks(2)
+    got: list[object] = []
+
+    def broken() -> int:
+        raise ValueError("bug")
+
+    tasks.submit(broken, done=got.append, fallback=lambda exc: f"failed: {exc}")
+    tasks.wait()
+    assert got == ["failed: bug"] and tasks.pending == 0
+    tasks.close()
+
+
+def test_tasks_close_with_cancel_calls_back_what_never_ran(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archiver.pool as pool_module
+    from archiver.pool import Tasks
+
+    release = threading.Event()
+
+    class SlowPool:
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            release.wait(5)
+            future: Future[object] = Future()
+            future.set_result(fn(*args))
+            return future
+
+    monkeypatch.setattr(pool_module, "process_pool", lambda workers, **options: SlowPool())
+    tasks = Tasks(2)
+    got: list[object] = []
+    for i in range(5):
+        tasks.submit(lambda i=i: i, done=got.append, fallback=lambda exc: type(exc).__name__)
+    threading.Timer(0.2, release.set).start()  # the first hand-over completes; the rest are dropped
+    tasks.close(cancel=True)
+    tasks.wait()
+    assert len(got) == 5 and tasks.pending == 0
+    assert got[0] == 0 and set(got[1:]) <= {1, 2, 3, 4, "CancelledError"} and "CancelledError" in got
