@@ -298,17 +298,23 @@ class Watchdog:
         self._next_id = 0
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._wake_at: float | None = None  # when the thread wakes up next (None: when told)
 
     def arm(self, delay: float, action: Callable[[], None]) -> int:
         """Run ``action`` in ``delay`` seconds; returns the key for :meth:`disarm`."""
         with self._cond:
             self._next_id += 1
             key = self._next_id
-            self._timers[key] = (time.monotonic() + max(0.0, delay), action)
+            at = time.monotonic() + max(0.0, delay)
+            self._timers[key] = (at, action)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="archiver-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            # Wake the thread only when this timer is due before the one it sleeps for: timers
+            # are armed per request with about the same delay, so that is rarely the case (a
+            # wake-up per request is a thread switch per request, under the GIL).
+            if self._wake_at is None or at < self._wake_at:
+                self._cond.notify()
             return key
 
     def disarm(self, key: int) -> None:
@@ -336,6 +342,7 @@ class Watchdog:
                     except Exception:  # noqa: BLE001 - a failing action must not stop the other timers
                         pass
                 soonest = min((at for at, _ in self._timers.values()), default=None)
+                self._wake_at = soonest
                 self._cond.wait(None if soonest is None else max(0.0, soonest - now))
 
 

@@ -131,3 +131,26 @@ def test_abort_is_sticky_for_connections_opened_afterwards() -> None:
         assert sock.recv(1) == b""  # shut down: a blocked read returns at once
     for sock in (before, before_peer, after, after_peer):
         sock.close()
+
+
+def test_watchdog_runs_each_timer_when_due_whatever_the_order_armed() -> None:
+    import threading
+    import time
+
+    from archiver.net import Watchdog
+
+    dog = Watchdog()
+    fired: dict[str, float] = {}
+    done = threading.Event()
+    start = time.monotonic()
+    try:
+        dog.arm(30.0, lambda: fired.setdefault("late", time.monotonic() - start))
+        dog.arm(0.2, lambda: fired.setdefault("soon", time.monotonic() - start))  # due before the one it sleeps for
+        dog.arm(0.4, lambda: (fired.setdefault("next", time.monotonic() - start), done.set()))  # due after it
+        key = dog.arm(0.1, lambda: fired.setdefault("disarmed", 0.0))
+        dog.disarm(key)
+        assert done.wait(5)
+    finally:
+        dog.close()
+    assert set(fired) == {"soon", "next"}
+    assert 0.15 < fired["soon"] < 1.0 and 0.35 < fired["next"] < 1.5
