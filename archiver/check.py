@@ -489,7 +489,7 @@ class _Run:
         self.run_id = run_id
         self.snapshots: dict[str, Snapshot | None] = {}
         # Finished worker tasks: ("link", (url, result, kept, extracted, similarity)) or
-        # ("probe", (pattern, result, extracted)).
+        # ("probe", (patterns, result, extracted)).
         self.done: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
         self.in_flight = 0
         self.counts: Counter[str] = Counter()
