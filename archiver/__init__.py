@@ -62,6 +62,7 @@ _LAZY = {
     "read_source": "archiver.harvest",
     "fetch_one": "archiver.fetch",
     "fetch_many": "archiver.fetch",
+    "UrlFeed": "archiver.fetch",
     "extract_html": "archiver.extract",
     "extract_result": "archiver.extract",
     "Store": "archiver.store",
