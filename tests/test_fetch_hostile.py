@@ -183,7 +183,7 @@ RESOLVER = StaticResolver({"nxdomain.example": StaticResolver.NXDOMAIN, "tempfai
 
 
 def _fetch_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith(("archiver-fetch", "archiver-dispatch"))]
+    return [t for t in threading.enumerate() if t.name.startswith("archiver-fetch")]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -217,7 +217,7 @@ def test_fetch_many_yields_one_result_per_url_and_leaks_nothing(
 
 
 def test_closing_while_results_wait_for_a_slow_consumer_leaks_no_spill_file(spill_dir: Path) -> None:
-    # The consumer is slow: the result queue fills, the dispatcher blocks handing over a
+    # The consumer is slow: the result queue fills, the workers block handing over a
     # result, and meanwhile more downloads finish. Closing the generator must remove the
     # spill files of every finished download, collected or not.
     with FakeWeb() as web:

@@ -172,7 +172,7 @@ class TestHostPacer:
 
 
 def _fetch_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith(("archiver-fetch", "archiver-dispatch"))]
+    return [t for t in threading.enumerate() if t.name.startswith("archiver-fetch")]
 
 
 def test_closing_the_generator_cancels_the_run() -> None:
