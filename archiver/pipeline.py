@@ -45,7 +45,7 @@ from typing import Any, Protocol
 from archiver.config import FetchConfig
 from archiver.errors import ArchiverError, InvalidURLError, SourceError, StoreError
 from archiver.extract import extract_job, extract_result, job_for
-from archiver.pool import Tasks, shutdown_pool, warm_pool
+from archiver.pool import Tasks, shutdown_pool, start_forkserver
 from archiver.store.core import Store, make_owner
 from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest, Snapshot
 
@@ -301,6 +301,12 @@ class _Run:
     extract_workers: int
     stop: threading.Event
     previous: dict[str, str | None] = field(default_factory=dict)  # url -> sha256 of its latest good snapshot
+    tasks: Tasks | None = None  # the extraction workers of this run, made when first needed
+
+    def extractor(self) -> Tasks:
+        if self.tasks is None:
+            self.tasks = Tasks(self.extract_workers)
+        return self.tasks
 
     def emit(self, outcome: LinkOutcome) -> None:
         self.report.outcomes.append(outcome)
@@ -330,7 +336,7 @@ class _Run:
             return
         writer = _Writer(self)
         writer.start()
-        extractor = Tasks(self.extract_workers)
+        extractor = self.extractor()
         results = self.fetch(urls, config=self.config)
         try:
             for result in results:
@@ -352,7 +358,6 @@ class _Run:
                 extractor.wait()  # what was fetched is saved, even after Ctrl-C
             except KeyboardInterrupt:
                 self.report.interrupted = True
-            extractor.close()
             writer.queue.put(_STOP)
             writer.join()
         if self.stop.is_set():
@@ -440,6 +445,8 @@ def archive(
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
+        if run is not None and run.tasks is not None:
+            run.tasks.close()
         with contextlib.suppress(Exception):
             st.release(owner)
         if report.run_id is not None:
@@ -513,8 +520,9 @@ def _archive(
         run.previous[url] = state[3] if state is not None and state[2] else None
         todo.append(url)
 
-    if todo:
-        warm_pool(run.extract_workers)  # workers start while the first pages download
+    if todo and run.extract_workers > 0:  # workers start while the first pages download
+        start_forkserver()
+        run.extractor().warm()
     pending = todo
     while pending:
         claims = store.claim(pending, run.owner, after=watermark)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["Tasks", "pid_alive", "process_pool", "shutdown_pool", "start_forkserver", "warm_pool"]
+__all__ = ["Tasks", "pid_alive", "process_pool", "shutdown_pool", "start_forkserver"]
 
 log = logging.getLogger(__name__)
 
@@ -147,23 +147,6 @@ def process_pool(workers: int, *, warm_justext: bool = False) -> ProcessPoolExec
 
 def _ready() -> bool:
     return True
-
-
-def warm_pool(workers: int) -> None:
-    """Start the extraction workers in the background, so they are ready when the first page
-    arrives and the first downloads do not wait for them (a worker start imports trafilatura)."""
-    if workers <= 0:
-        return
-    start_forkserver()
-
-    def warm() -> None:
-        pool = process_pool(workers)
-        if pool is not None:
-            with contextlib.suppress(Exception):
-                for _ in range(workers):
-                    pool.submit(_ready)
-
-    threading.Thread(target=warm, name="archiver-warm", daemon=True).start()
 
 
 _STOP = object()

@@ -263,7 +263,7 @@ def run_command(db: Path) -> tuple[float, list[dict[str, object]]]:
     return wall, [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def warm_pool() -> float:
+def start_pool() -> float:
     """Start the extraction pool and warm trafilatura in its workers; return how long it took.
 
     A long-lived process pays this once; the figure is printed apart, not counted in the wall time.
@@ -294,7 +294,7 @@ def run_check(db: str) -> tuple[dict[str, float], list[dict[str, object]]]:
         tasks.append((fn, args))
         return submit(self, fn, *args, **callbacks)
 
-    pool_start = 0.0 if os.environ.get("BENCH_COLD_POOL") else warm_pool()
+    pool_start = 0.0 if os.environ.get("BENCH_COLD_POOL") else start_pool()
     archiver.pool.Tasks.submit = recording_submit  # type: ignore[method-assign]
     if os.environ.get("BENCH_TRACE"):
         _trace()
