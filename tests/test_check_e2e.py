@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from check_cases import (
     harvest_of,
     rewrite_sentences,
 )
-from fakeweb import FakeWeb
+from fakeweb import FakeWeb, Reply, Request
 
 from archiver.check import check, check_offline
 from archiver.config import FetchConfig
@@ -184,7 +185,8 @@ def test_every_class_after_the_web_changed(world: World) -> None:
     assert world.web.count(f"/news/{PROBE_SEGMENT}") == 1  # the drifted page's pattern: probed once (404)
 
 
-def _probe_runs(world: World, urls: list[str]) -> tuple[dict[str, CheckResult], list[int], list[list[str]]]:
+def _probe_runs(world: World, urls: list[str], config: FetchConfig = CONFIG
+                ) -> tuple[dict[str, CheckResult], list[int], list[list[str]]]:
     """Check ``urls``; also return how often the template host's probe had been requested when
     the slow link's answer came back, and the URL lists each fetch call started with."""
     probe_path = f"/shop/{PROBE_SEGMENT}"
@@ -198,18 +200,28 @@ def _probe_runs(world: World, urls: list[str]) -> tuple[dict[str, CheckResult], 
                 at_slow.append(world.web.count(probe_path, host=1))
             yield result
 
-    results = check(world.store, urls, config=CONFIG, fetch=fetch, rng=FixedRandom(), extract_workers=0)
+    results = check(world.store, urls, config=config, fetch=fetch, rng=FixedRandom(), extract_workers=0)
     return {r.url: r for r in results}, at_slow, calls
 
 
 def test_a_probe_joins_the_main_pass_while_other_links_are_still_out(world: World) -> None:
     change_web(world.web)
     u = world.urls
-    got, at_slow, calls = _probe_runs(world, [u["probe"], u["slow"]])
+    probe_path = f"/shop/{PROBE_SEGMENT}"
+
+    def slow(req: Request, n: int) -> Reply:  # answers once the probe was asked for, or after 10 s
+        deadline = time.monotonic() + 10
+        while world.web.count(probe_path, host=1) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return Reply(status=503, body="busy")
+
+    world.web.route("/news/slow", slow)
+    patient = dataclasses.replace(CONFIG, timeout=15.0, deadline=20.0)
+    got, at_slow, calls = _probe_runs(world, [u["probe"], u["slow"]], patient)
     assert got[u["probe"]].status is LinkStatus.SOFT404 and got[u["slow"]].status is LinkStatus.ERROR
-    # the slow link times out after 0.5 s: the probe was fetched meanwhile, in the same run
+    # the slow link was still out when the probe went: it joined the main pass (one fetch call)
     assert at_slow == [1] and len(calls) == 1
-    assert world.web.count(f"/shop/{PROBE_SEGMENT}", host=1) == 1
+    assert world.web.count(probe_path, host=1) == 1
 
 
 def test_a_probe_needed_after_the_last_link_came_back_is_fetched_after_the_pass(world: World) -> None:
@@ -316,7 +328,6 @@ def test_a_fetch_seam_that_ignores_the_feed_loses_no_verdict(world: World) -> No
 def test_an_interrupted_check_leaves_no_temporary_body_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Bodies spill to temporary files (tiny spill size here); stopping the check early, while
     # many changed pages wait for or sit in the extraction pool, must free every one of them.
-    import dataclasses
     import tempfile
 
     spill_dir = tmp_path / "spill"
