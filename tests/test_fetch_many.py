@@ -361,3 +361,27 @@ def test_no_host_waits_for_busier_hosts_to_drain() -> None:
         urls = [web.route(f"/p{i}", record(h), host=h) for h in range(3) for i in range(8)]
         assert len(list(fetch_many(urls, config=cfg(workers=2, per_host=2)))) == 24
     assert 2 in order[:4], order  # host 2 started early, not after host 0 or 1 ran dry
+
+
+def test_delay_spaces_the_starts_to_one_host_and_only_to_that_host() -> None:
+    import time
+
+    starts: defaultdict[int, list[float]] = defaultdict(list)
+
+    def record(host: int) -> object:
+        def handle(req: Request, n: int) -> Reply:
+            starts[host].append(time.monotonic())
+            return Reply(body="x")
+
+        return handle
+
+    with FakeWeb(hosts=2) as web:
+        urls = [web.route(f"/p{i}", record(h), host=h) for h in range(2) for i in range(4)]
+        begin = time.monotonic()
+        assert len(list(fetch_many(urls, config=cfg(workers=4, per_host=2, delay=0.2)))) == 8
+        took = time.monotonic() - begin
+    for host in range(2):
+        gaps = [b - a for a, b in zip(starts[host], starts[host][1:], strict=False)]
+        assert len(gaps) == 3 and min(gaps) >= 0.18, gaps
+    assert abs(starts[0][0] - starts[1][0]) < 0.15  # the other host did not wait for this one's spacing
+    assert took < 1.5  # 3 gaps of 0.2 s per host, the hosts side by side
