@@ -1029,6 +1029,8 @@ class _Scheduler:
         self.retired = 0
         self.open = open_feed  # more URLs may come (a UrlFeed): workers wait rather than retire
         self.added: dict[str, int] = {}  # per host: added URLs at the front of its queue
+        # Hosts with URLs waiting and no request in flight: since when.
+        self.idle_since: dict[str, float] = dict.fromkeys(self.pending, clock())
 
     def next(self, prefer: str | None = None) -> str | None:
         """The next URL to fetch (see :meth:`_pick` for which); ``prefer``: the host this worker
@@ -1049,9 +1051,10 @@ class _Scheduler:
         before ``wake`` (``None``: until a slot frees up).
 
         Among the hosts that may start a request: first one with added URLs waiting (the
-        caller waits for them), then one nobody is fetching from (round robin: no host waits
-        for busier ones to drain), then ``prefer`` (the worker's connection to it is open:
-        without this, each worker ends up connecting to every host), then any, round robin.
+        caller waits for them), then one nobody has fetched from for :data:`_STARVE_SECONDS`
+        (round robin: no host waits for busier ones to drain), then ``prefer`` (the
+        worker's connection to it is open: moving on at every request would open a
+        connection per request when there are more hosts than workers), then any, round robin.
         """
         for host, count in self.added.items():
             if count:
@@ -1067,7 +1070,7 @@ class _Scheduler:
             if at > now:
                 wake = at if wake is None else min(wake, at)
                 continue
-            if self.pacer.active(host) == 0:
+            if self.pacer.active(host) == 0 and now - self.idle_since.get(host, now) >= _STARVE_SECONDS:
                 self.order.rotate(-(index + 1))  # the next scan starts after it
                 return host, None
             if host == prefer:
@@ -1089,12 +1092,15 @@ class _Scheduler:
         if not queued:
             del self.pending[host]
             self.order.remove(host)
+        self.idle_since.pop(host, None)
         self.pacer.start(host, now)
         return url
 
     def finish(self, host: str) -> None:
         with self.cond:
             self.pacer.finish(host)
+            if host in self.pending and self.pacer.active(host) == 0:
+                self.idle_since[host] = self.clock()
             self.cond.notify()
 
     def add(self, url: str) -> None:
@@ -1106,6 +1112,8 @@ class _Scheduler:
             if host not in self.pending:
                 self.pending[host] = deque()
                 self.order.append(host)
+                if self.pacer.active(host) == 0:
+                    self.idle_since[host] = self.clock()
             queued = self.pending[host]
             ahead = min(self.added.get(host, 0), len(queued))
             queued.insert(ahead, url)
@@ -1132,6 +1140,9 @@ class _Scheduler:
 
 #: Longest a worker waits before looking at the hosts again.
 _WAIT_CAP = 0.05
+#: A host with URLs waiting and no request in flight for this long goes before a worker's own
+#: host: it bounds how long any host waits, while a worker otherwise keeps its connection.
+_STARVE_SECONDS = 0.25
 
 
 #: How often a consumer blocked on results wakes up, so a pending Ctrl-C is acted on.

@@ -346,21 +346,28 @@ def test_leaving_a_run_with_an_open_feed_cancels_it() -> None:
 
 
 def test_no_host_waits_for_busier_hosts_to_drain() -> None:
-    # Two workers, three hosts: a worker keeps its host while no other host is idle (its
-    # connection is open), but an idle host with URLs waiting goes first.
-    order: list[int] = []
+    # Two workers, three hosts of 12 URLs at 50 ms: a worker keeps its host (its connection is
+    # open), but a host left waiting gets a worker within about _STARVE_SECONDS, not only once
+    # another host ran dry (12 x 50 ms later).
+    import time
+
+    import archiver.fetch as fetch_module
+
+    first: dict[int, float] = {}
 
     def record(host: int) -> object:
         def handle(req: Request, n: int) -> Reply:
-            order.append(host)
-            return Reply(body="x", latency=0.01)
+            first.setdefault(host, time.monotonic())
+            return Reply(body="x", latency=0.05)
 
         return handle
 
     with FakeWeb(hosts=3) as web:
-        urls = [web.route(f"/p{i}", record(h), host=h) for h in range(3) for i in range(8)]
-        assert len(list(fetch_many(urls, config=cfg(workers=2, per_host=2)))) == 24
-    assert 2 in order[:4], order  # host 2 started early, not after host 0 or 1 ran dry
+        urls = [web.route(f"/p{i}", record(h), host=h) for h in range(3) for i in range(12)]
+        begin = time.monotonic()
+        assert len(list(fetch_many(urls, config=cfg(workers=2, per_host=2)))) == 36
+    waited = max(first.values()) - begin
+    assert waited < fetch_module._STARVE_SECONDS + 0.25, waited  # ran dry only after ~0.6 s
 
 
 def test_delay_spaces_the_starts_to_one_host_and_only_to_that_host() -> None:
