@@ -855,8 +855,10 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
     finally:
         with contextlib.suppress(Exception):
             run.flush(force=True)  # what was judged before an interruption is kept
-        with contextlib.suppress(Exception):
+        try:
             run.close()
+        except BaseException:  # noqa: BLE001 - a second Ctrl-C while closing: the run is still recorded
+            interrupted = True
         with contextlib.suppress(Exception):
             store.finish_run(run_id, {**run.counts, "planned": len(selected), "interrupted": interrupted})
 

@@ -337,11 +337,24 @@ class _Run:
         writer = _Writer(self)
         writer.start()
         extractor = self.extractor()
+        # Pages reach the writer until it is told to stop; one extracted after that (a second
+        # Ctrl-C cut the wait short) is dropped and its body freed, never left behind.
+        handing = threading.Lock()
+        stopped = False
+
+        def hand_over(result: FetchResult, extracted: Extracted) -> None:
+            with handing:
+                if not stopped:
+                    writer.queue.put((result, extracted))
+                    return
+            if result.body is not None:
+                result.body.discard()
+
         results = self.fetch(urls, config=self.config)
         try:
             for result in results:
                 if result.ok and (job := job_for(result)) is not None:
-                    extractor.submit(extract_job, job, done=lambda ext, r=result: writer.queue.put((r, ext)),
+                    extractor.submit(extract_job, job, done=lambda ext, r=result: hand_over(r, ext),
                                      fallback=_extraction_failed)
                 else:
                     writer.queue.put((result, Extracted()))
@@ -358,6 +371,8 @@ class _Run:
                 extractor.wait()  # what was fetched is saved, even after Ctrl-C
             except KeyboardInterrupt:
                 self.report.interrupted = True
+            with handing:
+                stopped = True
             writer.queue.put(_STOP)
             writer.join()
         if self.stop.is_set():
@@ -446,7 +461,10 @@ def archive(
         report.interrupted = True
     finally:
         if run is not None and run.tasks is not None:
-            run.tasks.close()
+            try:
+                run.tasks.close()
+            except BaseException:  # noqa: BLE001 - a second Ctrl-C: still release the claims and record the run
+                report.interrupted = True
         with contextlib.suppress(Exception):
             st.release(owner)
         if report.run_id is not None:

@@ -153,6 +153,17 @@ _STOP = object()
 _WARM = object()
 
 
+class _Item:
+    """A submitted task; ``taken`` by the hand-over thread, or ``abandoned`` by an interrupted submit."""
+
+    __slots__ = ("abandoned", "args", "done", "fallback", "fn", "taken")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], done: Callable[[Any], None],
+                 fallback: Callable[[BaseException], Any]) -> None:
+        self.fn, self.args, self.done, self.fallback = fn, args, done, fallback
+        self.taken = self.abandoned = False
+
+
 class Tasks:
     """CPU-bound tasks (extractions) in the shared process pool, or in one thread when
     ``workers`` is 0 or no pool can be had. Contract:
@@ -162,10 +173,11 @@ class Tasks:
       while it forks a worker, and a forkserver still importing trafilatura answers only
       once it is done: half a second during which the caller, which also consumes
       downloads, would stall them all.)
-    - ``done(value)`` is called exactly once per task, from a pool thread: with
-      ``fn(*args)``; when a worker dies, the task runs again in that thread (and the pool is
-      not used again); when that fails too, or the task was cancelled, with
-      ``fallback(exception)``. ``fn`` should not raise (``extract_job`` and ``examine`` never do).
+    - ``done(value)`` is called exactly once per task, from a pool thread (or, for a task
+      cancelled by ``close``, the closing thread): with ``fn(*args)``; when a worker dies,
+      the task runs again in that thread (and the pool is not used again); when that fails
+      too, or the task was cancelled, with ``fallback(exception)``. ``fn`` should not raise
+      (``extract_job`` and ``examine`` never do); ``fallback`` must not.
     - ``warm()`` starts the pool's workers now, without waiting for them.
     - ``wait()`` returns once every submitted task's ``done`` has *returned*; it wakes up
       regularly, so a Ctrl-C reaches the main thread.
@@ -198,15 +210,18 @@ class Tasks:
 
     def submit(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
                fallback: Callable[[BaseException], Any]) -> None:
+        item = _Item(fn, args, done, fallback)
         with self.lock:
             self.pending += 1
         try:
             self._start()
-            self._queue.put((fn, args, done, fallback))
-        except BaseException:  # Ctrl-C before it was queued: it will never call back
+            self._queue.put(item)
+        except BaseException:  # Ctrl-C: unless the hand-over thread already took it, it never runs
             with self.lock:
-                self.pending -= 1
-                self.lock.notify_all()
+                if not item.taken:
+                    item.abandoned = True
+                    self.pending -= 1
+                    self.lock.notify_all()
             raise
 
     def _hand_over(self) -> None:
@@ -222,7 +237,11 @@ class Tasks:
                         for _ in range(self.workers):
                             self.pool.submit(_ready)
                 continue
-            fn, args, done, fallback = item
+            with self.lock:
+                if item.abandoned:
+                    continue
+                item.taken = True
+            fn, args, done, fallback = item.fn, item.args, item.done, item.fallback
             if self._cancelled:
                 self._call_back(done, fallback, CancelledError())
                 continue

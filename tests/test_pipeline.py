@@ -380,3 +380,32 @@ def test_tasks_close_with_cancel_calls_back_what_never_ran(monkeypatch: pytest.M
     tasks.wait()
     assert len(got) == 5 and tasks.pending == 0
     assert got == [0, "CancelledError", "CancelledError", "CancelledError", "CancelledError"]
+
+
+def test_a_ctrl_c_inside_submit_leaves_the_count_right() -> None:
+    """The interrupt lands just after the task was queued. Either the hand-over thread had
+    already taken it (it runs, calls back once, and wait() waits for it) or not (it never
+    runs): the count stays right either way, and nothing calls back after wait() returned."""
+    from archiver.pool import Tasks
+
+    tasks = Tasks(0)
+    tasks._start()
+    queued = tasks._queue
+
+    class InterruptAfterPut:
+        def put(self, item: object) -> None:
+            queued.put(item)
+            raise KeyboardInterrupt
+
+    tasks._queue = InterruptAfterPut()  # type: ignore[assignment]
+    got: list[object] = []
+    with pytest.raises(KeyboardInterrupt):
+        tasks.submit(time.sleep, 0.3, done=got.append, fallback=lambda exc: "failed")
+    tasks._queue = queued
+    tasks.submit(lambda: "second", done=got.append, fallback=lambda exc: "failed")
+    tasks.wait()
+    after_wait = list(got)
+    assert tasks.pending == 0 and after_wait.count("second") == 1 and after_wait.count(None) <= 1
+    time.sleep(0.5)
+    assert got == after_wait and tasks.pending == 0  # no task was still running when wait() returned
+    tasks.close()
