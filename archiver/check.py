@@ -73,7 +73,7 @@ from archiver.drift import DEFAULT_DRIFT_THRESHOLD, similarity
 from archiver.errors import ArchiverError, NotFoundError
 from archiver.examine import examine, fast_path_score, unchanged_text
 from archiver.extract import extract_job, job_for
-from archiver.pool import Tasks, start_forkserver
+from archiver.pool import Handoff, Tasks, start_forkserver
 from archiver.soft404 import (
     HEAD_BYTES,
     SHORT_TEXT_WORDS,
@@ -510,10 +510,8 @@ class _Run:
         self.probe_urls: dict[str, list[str]] = {}  # probe URL in the main pass -> its patterns
         self.late: dict[str, str] = {}  # pattern -> probe URL, for after the main pass
         self.probe_lock = threading.Lock()  # probes may be asked for from the thread that examined a page
-        # Worker results reach the judging thread through ``done`` until the run closes; after
-        # that (Ctrl-C, an early stop) their bodies are freed on arrival.
-        self.closed = False
-        self.deliver_lock = threading.Lock()
+        # Worker results reach the judging thread through ``done`` until the run closes.
+        self.handoff = Handoff(self.done.put)
         # pattern -> links judged once, waiting for its probe: (url, result, extracted, checked at, similarity)
         self.waiting: dict[str, list[tuple[str, FetchResult, Extracted, datetime, float | None]]] = {}
 
@@ -578,16 +576,7 @@ class _Run:
                     self.request_probe(pattern, url, judging=False)
         except Exception:  # an early probe is an optimisation: the judging thread asks again if needed
             log.debug("could not foresee the probe of %s", url, exc_info=True)
-        self.deliver("link", (url, result, kept, extracted, sim), result)
-
-    def deliver(self, kind: str, item: tuple[Any, ...], result: FetchResult) -> None:
-        """Hand a worker's result to the judging thread, or free its body if the run is closed."""
-        with self.deliver_lock:
-            if not self.closed:
-                self.done.put((kind, item))
-                return
-        if result.body is not None:
-            result.body.discard()
+        self.handoff.deliver(("link", (url, result, kept, extracted, sim)), result)
 
     def take_probe(self, patterns: list[str], result: FetchResult) -> None:
         """A probe's answer: extracted in a worker when it is a page (a probe is judged, never stored)."""
@@ -597,7 +586,7 @@ class _Run:
             return
         self.in_flight += 1
         self.workers.submit(extract_job, job, False,
-                            done=lambda ext, p=patterns, r=result: self.deliver("probe", (p, r, ext), r),
+                            done=lambda ext, p=patterns, r=result: self.handoff.deliver(("probe", (p, r, ext)), r),
                             fallback=_failed)
 
     def probed_all(self, patterns: list[str], result: FetchResult, extracted: Extracted) -> None:
@@ -750,8 +739,7 @@ class _Run:
     def close(self) -> None:
         """End the run: no worker result is judged from now on, and every body still held is freed."""
         self.feed.close()
-        with self.deliver_lock:
-            self.closed = True
+        self.handoff.close()
         self.workers.close(cancel=True)
         while True:
             try:

@@ -45,7 +45,7 @@ from typing import Any, Protocol
 from archiver.config import FetchConfig
 from archiver.errors import ArchiverError, InvalidURLError, SourceError, StoreError
 from archiver.extract import extract_job, extract_result, job_for
-from archiver.pool import Tasks, shutdown_pool, start_forkserver
+from archiver.pool import Handoff, Tasks, shutdown_pool, start_forkserver
 from archiver.store.core import Store, make_owner
 from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest, Snapshot
 
@@ -339,22 +339,12 @@ class _Run:
         extractor = self.extractor()
         # Pages reach the writer until it is told to stop; one extracted after that (a second
         # Ctrl-C cut the wait short) is dropped and its body freed, never left behind.
-        handing = threading.Lock()
-        stopped = False
-
-        def hand_over(result: FetchResult, extracted: Extracted) -> None:
-            with handing:
-                if not stopped:
-                    writer.queue.put((result, extracted))
-                    return
-            if result.body is not None:
-                result.body.discard()
-
+        handoff = Handoff(writer.queue.put)
         results = self.fetch(urls, config=self.config)
         try:
             for result in results:
                 if result.ok and (job := job_for(result)) is not None:
-                    extractor.submit(extract_job, job, done=lambda ext, r=result: hand_over(r, ext),
+                    extractor.submit(extract_job, job, done=lambda ext, r=result: handoff.deliver((r, ext), r),
                                      fallback=_extraction_failed)
                 else:
                     writer.queue.put((result, Extracted()))
@@ -371,8 +361,7 @@ class _Run:
                 extractor.wait()  # what was fetched is saved, even after Ctrl-C
             except KeyboardInterrupt:
                 self.report.interrupted = True
-            with handing:
-                stopped = True
+            handoff.close()
             writer.queue.put(_STOP)
             writer.join()
         if self.stop.is_set():

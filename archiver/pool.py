@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["Tasks", "pid_alive", "process_pool", "shutdown_pool", "start_forkserver"]
+    from archiver.types import FetchResult
+
+__all__ = ["Handoff", "Tasks", "pid_alive", "process_pool", "shutdown_pool", "start_forkserver"]
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +314,30 @@ class Tasks:
             self._queue.put(_STOP)
             thread.join(timeout=10)
         self.inline.shutdown(wait=True, cancel_futures=cancel)
+
+
+class Handoff:
+    """Passes what the workers produce to its consumer (``put``) until :meth:`close`; an item
+    that arrives after (a Ctrl-C, an early stop) is dropped and the body of its fetch result
+    freed, never left in a queue nobody reads. Thread-safe."""
+
+    def __init__(self, put: Callable[[Any], None]) -> None:
+        self._put = put
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def deliver(self, item: Any, result: FetchResult) -> None:
+        with self._lock:
+            if not self._closed:
+                self._put(item)
+                return
+        if result.body is not None:
+            result.body.discard()
+
+    def close(self) -> None:
+        """Nothing reaches the consumer from now on."""
+        with self._lock:
+            self._closed = True
 
 
 @atexit.register
