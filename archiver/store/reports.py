@@ -9,9 +9,10 @@ URLs are canonical (as stored in ``links.url``). Results come back as shared typ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from archiver.store.core import Store, snapshot_from_row
 from archiver.store.queries import LATEST_FIRST, latest_good_id_sql
@@ -109,6 +110,19 @@ _SNAP_COLUMNS = (
 )
 
 
+def _snapshot_rows(store: Store, urls: Sequence[str], *, ok: bool, extra: str) -> Iterable[Mapping[str, Any]]:
+    """The snapshot rows (good or failed, as ``ok`` says) of ``urls``, each URL's newest first,
+    with :data:`_SNAP_COLUMNS` plus the columns in ``extra``."""
+    cols = _SNAP_COLUMNS + extra
+    for chunk in _chunks(urls):
+        marks = ", ".join("?" for _ in chunk)
+        yield from store.db.query(
+            f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id"
+            f" WHERE s.ok = {int(ok)} AND l.url IN ({marks}) ORDER BY {_LATEST_FIRST}",
+            list(chunk),
+        )
+
+
 def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True) -> dict[str, list[Snapshot]]:
     """Every good snapshot (``ok`` = 1) of each URL, newest first; URLs never captured well map to ``[]``.
 
@@ -116,16 +130,8 @@ def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True)
     """
     wanted = list(dict.fromkeys(urls))
     out: dict[str, list[Snapshot]] = {url: [] for url in wanted}
-    cols = _SNAP_COLUMNS + (", s.text" if with_text else "")
-    for chunk in _chunks(wanted):
-        marks = ", ".join("?" for _ in chunk)
-        rows = store.db.query(
-            f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id"
-            f" WHERE s.ok = 1 AND l.url IN ({marks}) ORDER BY {_LATEST_FIRST}",
-            list(chunk),
-        )
-        for row in rows:
-            out[row["url"]].append(snapshot_from_row(row))
+    for row in _snapshot_rows(store, wanted, ok=True, extra=", s.text" if with_text else ""):
+        out[row["url"]].append(snapshot_from_row(row))
     return out
 
 
@@ -135,19 +141,10 @@ def last_failures(store: Store, urls: Iterable[str]) -> dict[str, Snapshot]:
     "Latest" is the greatest ``captured_at``, ties broken by the greater id (as everywhere
     in the store). The snapshot carries ``error_kind``, ``error_message`` and ``http_status``.
     """
-    wanted = list(dict.fromkeys(urls))
     out: dict[str, Snapshot] = {}
-    cols = _SNAP_COLUMNS + ", s.error_kind, s.error_message"
-    for chunk in _chunks(wanted):
-        marks = ", ".join("?" for _ in chunk)
-        rows = store.db.query(
-            f"SELECT {cols} FROM snapshots s JOIN links l ON l.id = s.link_id"
-            f" WHERE s.ok = 0 AND l.url IN ({marks}) ORDER BY {_LATEST_FIRST}",
-            list(chunk),
-        )
-        for row in rows:
-            if row["url"] not in out:
-                out[row["url"]] = snapshot_from_row(row)
+    for row in _snapshot_rows(store, list(dict.fromkeys(urls)), ok=False, extra=", s.error_kind, s.error_message"):
+        if row["url"] not in out:
+            out[row["url"]] = snapshot_from_row(row)
     return out
 
 
