@@ -584,37 +584,16 @@ def verify_article(
         if found is not None:
             scope, best = found
             assert best.doc is not None
-            checked.append(
-                QuoteCheck(
-                    quote=quote.text,
-                    line=quote.line,
-                    column=quote.column,
-                    paragraph=quote.paragraph,
-                    status=QuoteStatus.FOUND if best.match.exact else QuoteStatus.APPROXIMATE,
-                    scope=scope,
-                    url=best.url,
-                    snapshot_id=best.snapshot,
-                    similarity=best.match.similarity,
-                    passage=best.doc.passage(best.match.first, best.match.last),
-                    cited_nearby=tuple(nearby),
-                )
-            )
+            status = QuoteStatus.FOUND if best.match.exact else QuoteStatus.APPROXIMATE
+            url, snapshot_id, passage = best.url, best.snapshot, best.doc.passage(best.match.first, best.match.last)
         else:
-            checked.append(
-                QuoteCheck(
-                    quote=quote.text,
-                    line=quote.line,
-                    column=quote.column,
-                    paragraph=quote.paragraph,
-                    status=QuoteStatus.NOT_FOUND,
-                    scope=None,
-                    url=None,
-                    snapshot_id=None,
-                    similarity=overall.match.similarity,
-                    passage=None,
-                    cited_nearby=tuple(nearby),
-                )
-            )
+            scope = url = snapshot_id = passage = None
+            status, best = QuoteStatus.NOT_FOUND, overall
+        checked.append(QuoteCheck(
+            quote=quote.text, line=quote.line, column=quote.column, paragraph=quote.paragraph, status=status,
+            scope=scope, url=url, snapshot_id=snapshot_id, similarity=best.match.similarity, passage=passage,
+            cited_nearby=tuple(nearby),
+        ))
     return Verification(
         article=article,
         citations=citations,
