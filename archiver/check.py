@@ -64,7 +64,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -377,13 +376,9 @@ def _canonical(url: str) -> str:
 
 
 def _source_links(store: Store, source: str) -> list[str]:
-    candidates = [source]
-    if source != "-":
-        with contextlib.suppress(OSError, ValueError):
-            candidates.append(str(Path(source).expanduser().resolve()))
-        with contextlib.suppress(ArchiverError):
-            candidates.append(_canonical(source))
-    for locator in dict.fromkeys(candidates):
+    from archiver.search import source_locators
+
+    for locator in source_locators(source):
         with contextlib.suppress(NotFoundError):
             return store.links_for_source(locator)
     raise NotFoundError("no archived article with that path or URL", source)
