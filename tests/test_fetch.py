@@ -428,6 +428,32 @@ def test_cookies_follow_a_same_host_redirect(fakeweb: FakeWeb) -> None:
     assert fakeweb.last("/in").headers.get("cookie") == "sid=abc"
 
 
+def test_the_sessions_own_cookie_jar_is_neither_sent_nor_filled(fakeweb: FakeWeb) -> None:
+    session = make_session("archiver-test")
+    session.cookies.set("stale", "1", domain="127.0.0.1", path="/")
+    fakeweb.route("/set", lambda req, n: Reply(body="hi", headers={"Set-Cookie": "sid=abc; Path=/"}))
+    assert fetch_one(fakeweb.url("/set"), config=cfg(), session=session).ok
+    assert fetch_one(fakeweb.url("/set"), config=cfg(), session=session).ok
+    assert "cookie" not in fakeweb.last("/set").headers  # neither the jar's cookie nor the first fetch's
+    assert [c.name for c in session.cookies] == ["stale"]
+    session.close()
+
+
+def test_caller_headers_override_the_sessions_whatever_their_case(fakeweb: FakeWeb) -> None:
+    url = fakeweb.add("/h", "x")
+    fetch_one(url, config=cfg(), headers={"accept": "text/plain", "X-Extra": "1"})
+    seen = fakeweb.last("/h").headers
+    assert seen["accept"] == "text/plain" and seen["x-extra"] == "1"
+    assert seen["user-agent"].startswith("archiver/") and "gzip" in seen["accept-encoding"]
+
+
+def test_userinfo_in_the_url_is_sent_as_basic_auth(fakeweb: FakeWeb) -> None:
+    url = fakeweb.add("/private", "secret")
+    result = fetch_one(url.replace("http://", "http://reader:pa%20ss@"), config=cfg())
+    assert result.ok and "pa ss" not in result.final_url  # redacted in what is recorded
+    assert fakeweb.last("/private").headers["authorization"] == "Basic cmVhZGVyOnBhIHNz"
+
+
 def test_authorization_header_not_sent_to_another_host() -> None:
     with FakeWeb(hosts=2) as web:
         web.add("/b", "b", host=1)
