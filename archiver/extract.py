@@ -23,6 +23,7 @@ detection). Contract:
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -89,7 +90,7 @@ def extract_html(
             if tree is None:
                 return Extracted(title=_fallback_title(html), language=lang, error="no main text found")
             meta = find_metadata(tree, url, full=metadata)
-            doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False)
+            doc = trafilatura.bare_extraction(tree, options=_extractor(url))
         else:  # pragma: no cover - a trafilatura without the metadata helpers
             doc = meta = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     except Exception as exc:  # trafilatura/lxml raise many kinds; none may stop a run
@@ -109,6 +110,29 @@ def extract_html(
         text=text,
         error=None if text else "no main text found",
     )
+
+
+# The settings of trafilatura.bare_extraction(tree, url=url, with_metadata=False,
+# include_comments=False), which archiver used to call: the Extractor it builds from them.
+_EXTRACTOR_ARGS: dict[str, Any] = {"output_format": "python", "comments": False, "with_metadata": False}
+
+
+@functools.cache
+def _extractor_template() -> Any:
+    from trafilatura.settings import Extractor
+
+    return Extractor(**_EXTRACTOR_ARGS)
+
+
+def _extractor(url: str | None) -> Any:
+    """The ``Extractor`` that ``bare_extraction`` would build for ``url`` with
+    :data:`_EXTRACTOR_ARGS`: a copy of one built once, given this page's URL, because
+    building one reads eight settings through configparser (3% of the extraction CPU).
+    ``tests/test_extract.py`` checks every field against a freshly built one."""
+    options = copy.copy(_extractor_template())
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
 
 
 @functools.cache

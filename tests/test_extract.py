@@ -166,3 +166,21 @@ def test_title_only_metadata_keeps_text_and_title() -> None:
     assert lean.author is None and lean.date is None and lean.sitename is None
     job = job_for(_result(data, "text/html"))
     assert job is not None and extract_job(job, False) == lean and extract_job(job) == full
+
+
+@pytest.mark.parametrize("url", ["https://coast.example/a", None, "https://ex.example/caf\udce9"])
+def test_reused_extractor_settings_equal_the_ones_trafilatura_builds(url: str | None) -> None:
+    """extract_html copies one trafilatura Extractor per page instead of building it: every
+    field must be what bare_extraction builds from the same arguments (a new trafilatura
+    field derived from the URL would show up here)."""
+    from trafilatura.settings import Extractor
+
+    from archiver.extract import _EXTRACTOR_ARGS, _extractor
+
+    ours, fresh = _extractor(url), Extractor(**_EXTRACTOR_ARGS, url=url)
+    fields = [name for cls in type(fresh).__mro__ for name in getattr(cls, "__slots__", ())]
+    fields += list(getattr(fresh, "__dict__", {}))
+    assert fields
+    for name in fields:
+        assert getattr(ours, name) == getattr(fresh, name), name
+    assert _extractor("https://other.example/").url == "https://other.example/" and ours.url == url

@@ -71,6 +71,11 @@ BUSY_TIMEOUT = 30.0
 CLAIM_EXPIRY = timedelta(seconds=60)
 SQLITE_HEADER = b"SQLite format 3\x00"
 _COPY_CHUNK = 1 << 20
+#: zlib level of stored bodies. Level 3 is the strongest of zlib's fast strategy: on the
+#: archive bench's news pages it takes half the CPU of the default level 6 (0.38 against
+#: 0.78 ms per 75 KB page, in the one thread that writes) for 6% more bytes (14.7% of
+#: the raw size against 13.8%); the writer's CPU is shared with the downloads.
+BLOB_ZLIB_LEVEL = 3
 
 
 def _now() -> datetime:
@@ -551,7 +556,7 @@ class Store:
             return
         if body.data is not None or body.path is None:
             raw = body.data or b""
-            packed = zlib.compress(raw, 6)
+            packed = zlib.compress(raw, BLOB_ZLIB_LEVEL)
             compression, data = ("zlib", packed) if len(packed) < len(raw) else ("none", raw)
             conn.execute(
                 "INSERT INTO blobs (sha256, size, compression, data, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -559,7 +564,7 @@ class Store:
             )
             return
         with tempfile.TemporaryFile() as tmp:
-            packer = zlib.compressobj(6)
+            packer = zlib.compressobj(BLOB_ZLIB_LEVEL)
             for chunk in body.iter_chunks(_COPY_CHUNK):
                 tmp.write(packer.compress(chunk))
             tmp.write(packer.flush())
