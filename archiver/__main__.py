@@ -6,7 +6,9 @@ are still loading exits 130 with one line instead of a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 
 
 def run() -> None:
@@ -15,9 +17,43 @@ def run() -> None:
         from archiver.cli import main
 
         main()
+        code: object = 0
     except KeyboardInterrupt:
         sys.stderr.write("archiver: interrupted\n")
-        sys.exit(130)
+        code = 130
+    except SystemExit as exc:
+        code = exc.code
+    _exit(code)
+
+
+def _exit(code: object) -> None:
+    """End the process with ``code`` (as ``sys.exit`` reads it), skipping the interpreter's teardown.
+
+    What has to happen at exit still happens: the ``atexit`` handlers run (logging's
+    flush, multiprocessing's cleanup, ``weakref.finalize`` callbacks such as temporary
+    directories) and the standard streams are flushed. What is skipped is freeing every
+    module and object one by one, which the OS does at once: with the fetcher, the store
+    and rich loaded that is 70 ms, a quarter of a short command. Only when this is the
+    last thread; otherwise (a thread the interpreter would wait for) a normal exit.
+    """
+    if threading.active_count() > 1:
+        sys.exit(code)
+    import atexit
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): printed, status 1
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or a closed stream: nothing left to say
+            pass
+    os._exit(status)
 
 
 if __name__ == "__main__":

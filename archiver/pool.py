@@ -82,7 +82,8 @@ _POOL_LOCK = threading.Lock()
 
 def _preload(warm_justext: bool) -> list[str]:
     """What the forkserver imports before it forks workers (see :mod:`archiver._extract_warm`)."""
-    return ["archiver.examine", "archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
+    heavy = ["archiver.examine", "archiver._extract_warm"] if warm_justext else ["archiver.extract", "trafilatura"]
+    return ["archiver._forkserver_exit", *heavy]
 
 
 def start_forkserver(*, warm_justext: bool = False) -> None:

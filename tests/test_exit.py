@@ -1,0 +1,63 @@
+"""How archiver processes end: the CLI's fast exit and the forkserver's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("code", "status", "err"), [(0, 0, ""), (None, 0, ""), (5, 5, ""), ("bad input", 1, "bad input\n")])
+def test_fast_exit_keeps_status_atexit_handlers_and_buffered_output(code: object, status: int, err: str) -> None:
+    proc = _python(f"""
+        import atexit, sys
+        from archiver.__main__ import _exit
+        atexit.register(lambda: sys.stdout.write("atexit ran\\n"))
+        sys.stdout.write("buffered, not flushed\\n")
+        _exit({code!r})
+        sys.stdout.write("never reached\\n")
+    """)
+    assert proc.returncode == status
+    assert proc.stdout == "buffered, not flushed\natexit ran\n"
+    assert proc.stderr == err
+
+
+def test_fast_exit_waits_for_a_live_thread_like_a_normal_exit() -> None:
+    proc = _python("""
+        import sys, threading, time
+        from archiver.__main__ import _exit
+        threading.Thread(target=lambda: (time.sleep(0.2), print("thread finished", flush=True))).start()
+        _exit(3)
+    """)
+    assert (proc.returncode, proc.stdout) == (3, "thread finished\n")
+
+
+def test_forkserver_exit_module_ends_the_process_at_once_with_status_0() -> None:
+    proc = _python("""
+        import atexit, sys
+        atexit.register(lambda: print("registered before: skipped", flush=True))
+        import archiver._forkserver_exit
+        sys.exit(7)
+    """)
+    assert (proc.returncode, proc.stdout) == (0, "")
+
+
+def test_the_forkserver_preloads_its_fast_exit_first() -> None:
+    from archiver.pool import _preload
+
+    for warm in (False, True):
+        assert _preload(warm)[0] == "archiver._forkserver_exit"
+
+
+def test_cli_exit_codes_survive_the_fast_exit(tmp_path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "archiver", "--version"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "archiver" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "archiver", "links", str(tmp_path / "missing.txt")],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("archiver: error:") and bad.stderr.count("\n") == 1
