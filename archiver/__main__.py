@@ -34,9 +34,10 @@ def _exit(code: object) -> None:
     directories) and the standard streams are flushed. What is skipped is freeing every
     module and object one by one, which the OS does at once: with the fetcher, the store
     and rich loaded that is 70 ms, a quarter of a short command. Only when this is the
-    last thread; otherwise (a thread the interpreter would wait for) a normal exit.
+    last thread, and no profiler or tracer runs (``python -m cProfile -m archiver`` writes
+    its report after this returns); otherwise a normal exit.
     """
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     import atexit
 
