@@ -61,3 +61,26 @@ def test_cli_exit_codes_survive_the_fast_exit(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "archiver", "links", str(tmp_path / "missing.txt")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith("archiver: error:") and bad.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["archive", "a.txt"], [False]),
+    (["check"], [True]),
+    (["check", "--source", "a.md", "--json"], [True]),
+    (["check", "--offline"], []),
+    (["archive", "--help"], []),
+    (["check", "-h"], []),
+    (["links", "a.txt"], []),
+    (["search", "archive"], []),
+    ([], []),
+])
+def test_the_forkserver_starts_before_the_cli_only_for_commands_that_extract(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], expected: list[bool]
+) -> None:
+    import archiver.pool
+    from archiver.__main__ import _early_forkserver
+
+    calls: list[bool] = []
+    monkeypatch.setattr(archiver.pool, "start_forkserver", lambda *, warm_justext=False: calls.append(warm_justext))
+    _early_forkserver(args)
+    assert calls == expected
