@@ -13,7 +13,9 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize(("code", "status", "err"), [(0, 0, ""), (None, 0, ""), (5, 5, ""), ("bad input", 1, "bad input\n")])
+@pytest.mark.parametrize(
+    ("code", "status", "err"), [(0, 0, ""), (None, 0, ""), (5, 5, ""), ("bad input", 1, "bad input\n")]
+)
 def test_fast_exit_keeps_status_atexit_handlers_and_buffered_output(code: object, status: int, err: str) -> None:
     proc = _python(f"""
         import atexit, sys
