@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,3 +185,94 @@ def test_reused_extractor_settings_equal_the_ones_trafilatura_builds(url: str | 
     for name in fields:
         assert getattr(ours, name) == getattr(fresh, name), name
     assert _extractor("https://other.example/").url == "https://other.example/" and ours.url == url
+
+
+# -- the one-pass author search against trafilatura's extract_author -----------------------------
+
+_TAGS = ["a", "address", "div", "link", "p", "span", "strong", "h3", "h4", "section", "time", "figure",
+         "author", "li", "ul", "article", "header", "b", "em"]
+_ATTRS = {
+    "class": ["author", "byline", "Byline x", "author-name", "authorname", "AuthorName", "my-author", "username",
+              "byl", "BBL", "writer", "screenname", "channel-name", "posted-by", "sidebar", "comments",
+              "Comments box", "x comments", "commentlist", "title", "date", "quote", "print", "category",
+              "meta-date", "article-share", "article-support", "is-hidden", "post"],
+    "id": ["author", "Author-1", "xauthor", "comments", "comments-2", "comment-list", "ProductReviews", "zuozhe",
+           "main"],
+    "itemprop": ["author", "author name", "name"],
+    "data-component": ["Byline", "Figure", "Other"],
+    "data-testid": ["AuthorCard", "AuthorURL", "x"],
+    "rel": ["author", "nofollow"],
+}
+_WORDS = ["By", "Jane Doe", "J", "and", "Staff", "x" * 130, "Ana María", "", " ", "reporter"]
+
+
+def _random_html(draw: Any, depth: int = 0) -> str:
+    from hypothesis import strategies as st
+
+    parts = []
+    for _ in range(draw(st.integers(0, 3 if depth < 3 else 0))):
+        tag = draw(st.sampled_from(_TAGS))
+        attrs = "".join(
+            f' {name}="{draw(st.sampled_from(values))}"'
+            for name, values in _ATTRS.items() if draw(st.integers(0, 4)) == 0
+        )
+        inner = draw(st.sampled_from(_WORDS)) + _random_html(draw, depth + 1) + draw(st.sampled_from(_WORDS))
+        closing = "" if tag == "link" else f"</{tag}>"
+        parts.append(f"<{tag}{attrs}>{inner}{closing}{draw(st.sampled_from(_WORDS))}")
+    return "".join(parts)
+
+
+def _both_authors(html: str) -> tuple[str | None, str | None]:
+    from trafilatura.metadata import extract_author
+    from trafilatura.utils import load_html
+
+    from archiver.extract import _author
+
+    tree = load_html(html)
+    assert tree is not None
+    return _author(tree, extract_author), extract_author(tree)
+
+
+def test_one_pass_author_search_equals_trafilaturas_on_random_pages() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from archiver.extract import _author_fast_path_applies
+
+    assert _author_fast_path_applies()  # the installed trafilatura has the expressions it implements
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.data())
+    def check(data: Any) -> None:
+        body = _random_html(data.draw)
+        ours, theirs = _both_authors(f"<html><head><title>t</title></head><body>{body}</body></html>")
+        assert ours == theirs, body
+
+    check()
+
+
+@pytest.mark.parametrize("page", sorted(FIXTURES.glob("**/*.html")), ids=lambda p: p.name)
+def test_one_pass_author_search_equals_trafilaturas_on_the_fixtures(page: Path) -> None:
+    from archiver.encoding import decide
+
+    data = page.read_bytes()
+    ours, theirs = _both_authors(data.decode(decide(data, None, html=True).encoding, errors="replace"))
+    assert ours == theirs
+
+
+def test_author_search_defers_to_trafilatura_when_its_expressions_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archiver.extract as ex
+
+    html = '<html><body><p class="byline">Jane Doe</p></body></html>'
+    monkeypatch.setattr(ex, "_author_fast_path_applies", lambda: False)
+    calls: list[Any] = []
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    assert ex._author(tree, lambda t: calls.append(t) or "From trafilatura") == "From trafilatura"
+    assert calls == [tree]
+    monkeypatch.undo()
+    assert ex._author(tree, lambda t: calls.append(t) or "unused") == "Jane Doe" and len(calls) == 1
+    # a <rel> element (XPath rel='me' tests a child's text): trafilatura decides
+    odd = load_html('<html><body><p class="byline">Jane Doe<rel>me</rel></p></body></html>')
+    assert ex._author(odd, lambda t: "From trafilatura") == "From trafilatura"
