@@ -268,8 +268,13 @@ class LinkStatus(StrEnum):
     UNCHECKED = "unchecked"
 
 
+_JSON_SCALARS = (str, int, float, bool)
+
+
 def to_jsonable(value: Any) -> Any:
     """Turn dataclasses, enums, datetimes and tuples into JSON-ready values."""
+    if value is None or type(value) in _JSON_SCALARS:  # most values of a JSON line: nothing to turn
+        return value
     import dataclasses
 
     if isinstance(value, StrEnum):
