@@ -59,7 +59,6 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import requests
 import urllib3.exceptions as u3exc
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
-from requests.structures import CaseInsensitiveDict
 
 from archiver import encoding, sniff
 from archiver.config import FetchConfig
@@ -218,8 +217,16 @@ def _send(
     fetcher's CPU per request is what bounds ``check`` and ``archive`` on many hosts.
     Raises what ``Session.get`` raises (``requests`` exceptions, ``ValueError``).
     """
-    merged = CaseInsensitiveDict(session.headers)
-    merged.update(headers)
+    # The session's headers, then the caller's: prepare_headers puts them in a case-insensitive
+    # dict in this order, so a caller's "accept" replaces the session's "Accept" in place (as
+    # Session.request's merge does), and a header set to None is left out (idem).
+    merged = dict(session.headers.items())
+    for name, value in headers.items():
+        if value is None:
+            for key in [k for k in merged if k.lower() == name.lower()]:
+                del merged[key]
+        else:
+            merged[name] = value
     # PreparedRequest.prepare's steps, in its order; the cookie steps only when there are
     # cookies to send or to keep (each builds urllib mock objects: 5% of a request's CPU).
     prepared = requests.PreparedRequest()
@@ -583,7 +590,7 @@ class _Fetcher:
         status = response.status_code
         # Case-insensitive (servers send "content-type" as often as "Content-Type"); iterates in
         # the server's order and spelling.
-        headers = CaseInsensitiveDict(response.headers.items())
+        headers = response.headers  # requests' CaseInsensitiveDict of urllib3's, this response's own
         retry_after = parse_retry_after(headers.get("Retry-After")) if status in (429, 503) else None
         base = {
             "final_url": redact(url), "status": status, "redirects": hops, "headers": headers,

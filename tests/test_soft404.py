@@ -228,3 +228,21 @@ def test_probe_that_404s_never_matches() -> None:
 def test_article_headlines_that_sound_like_walls_are_not_walls(title: str) -> None:
     assert len(ARTICLE.split()) > 150
     assert bot_wall(200, {}, title, ARTICLE, f"<title>{title}</title><p>{ARTICLE}</p>") is None
+
+
+def test_word_count_up_to_a_cap_matches_a_plain_count() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from archiver.soft404 import _WORD, _words_upto
+
+    alphabet = st.sampled_from(list("ab é1_ \n\t-.,!?ßж中") + ["  ", "word", "--"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(alphabet, max_size=60).map("".join), st.integers(1, 12))
+    def check(text: str, cap: int) -> None:
+        assert _words_upto(text, cap) == min(len(_WORD.findall(text)), cap)
+
+    check()
+    assert _words_upto("abc", 2) == 1  # one word is never split in two
+    assert _words_upto("one two three " * 100, 151) == 151
