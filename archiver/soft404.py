@@ -117,7 +117,7 @@ _WORD = re.compile(r"\w+")
 def _at_least_words(n: int) -> re.Pattern[str]:
     # Possessive quantifiers: a word (a maximal run of \w, as _WORD finds it) is never split
     # by backtracking, so this matches exactly when the text holds n words or more.
-    return re.compile(r"(?:\W*+\w++){%d}" % n)
+    return re.compile(r"(?:\W*+\w++){" + str(n) + "}")
 
 
 def _words_upto(text: str, cap: int) -> int:
