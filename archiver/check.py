@@ -277,22 +277,22 @@ def classify(
             return out(LinkStatus.MOVED, f"moved to {result.final_url} (304 not modified there)")
         return out(LinkStatus.OK, "; ".join(filter(None, ["not modified (304): no body downloaded", note])))
 
-    # 4. 2xx
-    wall = bot_wall(code, result.headers, title, text, head)
+    # 4. 2xx; without a main text, the visible text of the page's start stands in (computed once)
+    page_text = text or visible_text(head) or None
+    wall = bot_wall(code, result.headers, title, page_text, head)
     if wall:
         return out(LinkStatus.BLOCKED, wall)
     requested = url or result.url
     landing = landing_redirect(requested, result.final_url)
     if landing:
         return out(LinkStatus.SOFT404, landing)
-    wording = not_found_wording(title, text if text else visible_text(head))
+    wording = not_found_wording(title, page_text)
     if wording and snapshot is not None and len((snapshot.text or "").split()) > SHORT_TEXT_WORDS \
             and not_found_wording(snapshot.title, snapshot.text):
         wording = None  # an archived article that already said so (about 404 pages): judged by content
     if wording:
         return out(LinkStatus.SOFT404, wording)
     body_sha = result.body.sha256 if result.body is not None else None
-    page_text = text or visible_text(head) or None
     probed = probe_matches(probe, final_url=result.final_url, title=title, text=page_text, sha256=body_sha)
     sim = text_similarity if text_similarity is not None and snapshot is not None else \
         _compare(snapshot, result, extracted)
