@@ -76,6 +76,7 @@ def _worker_init(owner_pid: int) -> None:
 
 
 _POOL: ProcessPoolExecutor | None = None
+_FORKSERVER_TRIED = False
 _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
@@ -96,13 +97,18 @@ def start_forkserver(*, warm_justext: bool = False) -> None:
     interrupt means. From another thread (where signal handlers cannot be changed) this
     does nothing, and the pool starts the forkserver itself when first used.
     """
+    global _FORKSERVER_TRIED
     import multiprocessing
     import signal
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if _FORKSERVER_TRIED or "forkserver" not in multiprocessing.get_all_start_methods():
         return
     if threading.current_thread() is not threading.main_thread():
         return
+    # Once per process: a second ensure_running() would find a resource tracker that could
+    # not start (a Python that cannot be executed again, as seen with setpriv) "died
+    # unexpectedly" and print a warning about it; the pool reports such a failure when used.
+    _FORKSERVER_TRIED = True
     from multiprocessing import forkserver
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(_preload(warm_justext))

@@ -86,3 +86,18 @@ def test_the_forkserver_starts_before_the_cli_only_for_commands_that_extract(
     monkeypatch.setattr(archiver.pool, "start_forkserver", lambda *, warm_justext=False: calls.append(warm_justext))
     _early_forkserver(args)
     assert calls == expected
+
+
+def test_the_forkserver_is_started_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second ensure_running() would find a resource tracker that could not start "died
+    # unexpectedly" and print a warning (seen when archiver runs under setpriv as another user).
+    from multiprocessing import forkserver
+
+    import archiver.pool
+
+    calls: list[int] = []
+    monkeypatch.setattr(archiver.pool, "_FORKSERVER_TRIED", False)
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: calls.append(1))
+    archiver.pool.start_forkserver()
+    archiver.pool.start_forkserver(warm_justext=True)
+    assert calls == [1]
