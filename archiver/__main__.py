@@ -20,7 +20,8 @@ def run() -> None:
         main()
         code: object = 0
     except KeyboardInterrupt:
-        sys.stderr.write("archiver: interrupted\n")
+        if sys.stderr is not None:
+            sys.stderr.write("archiver: interrupted\n")
         code = 130
     except SystemExit as exc:
         code = exc.code
@@ -53,10 +54,11 @@ def _exit(code: object) -> None:
     directories) and the standard streams are flushed. What is skipped is freeing every
     module and object one by one, which the OS does at once: with the fetcher, the store
     and rich loaded that is 70 ms, a quarter of a short command. Only when this is the
-    last thread, and no profiler or tracer runs (``python -m cProfile -m archiver`` writes
-    its report after this returns); otherwise a normal exit.
+    last thread, and no profiler, tracer or monitoring tool runs (``python -m cProfile -m
+    archiver`` writes its report after this returns); otherwise a normal exit. A flush that
+    fails (a full disk) makes the status 120, as the interpreter's exit does.
     """
-    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
+    if threading.active_count() > 1 or _observed():
         sys.exit(code)
     import atexit
 
@@ -65,15 +67,31 @@ def _exit(code: object) -> None:
     elif isinstance(code, int):
         status = code
     else:  # sys.exit("message"): printed, status 1
-        sys.stderr.write(f"{code}\n")
+        if sys.stderr is not None:
+            sys.stderr.write(f"{code}\n")
         status = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (`>&-`): nothing to flush
+            continue
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`| head`) or a closed stream: nothing left to say
+        except BrokenPipeError:  # the reader went away (`| head`): not an error
             pass
+        except (OSError, ValueError):  # a full disk, a closed stream: as the interpreter's own exit, 120
+            status = status or 120
     os._exit(status)
+
+
+def _observed() -> bool:
+    """Whether a profiler, a tracer or a ``sys.monitoring`` tool (coverage on 3.12+) watches this
+    process: they write their results after the program returns, which ``os._exit`` would skip."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is None:
+        return False
+    return any(monitoring.get_tool(tool) is not None for tool in range(6))
 
 
 if __name__ == "__main__":

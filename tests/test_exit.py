@@ -40,14 +40,29 @@ def test_fast_exit_waits_for_a_live_thread_like_a_normal_exit() -> None:
     assert (proc.returncode, proc.stdout) == (3, "thread finished\n")
 
 
-def test_forkserver_exit_module_ends_the_process_at_once_with_status_0() -> None:
+def test_forkserver_exit_module_ends_the_forkserver_at_once_with_status_0() -> None:
     proc = _python("""
         import atexit, sys
+        import multiprocessing.forkserver as fs
         atexit.register(lambda: print("registered before: skipped", flush=True))
-        import archiver._forkserver_exit
+        def main():  # stands in for the forkserver's main, which imports its preloads
+            import archiver._forkserver_exit
+        fs.main = main
+        main()
         sys.exit(7)
     """)
     assert (proc.returncode, proc.stdout) == (0, "")
+
+
+def test_forkserver_exit_module_does_nothing_elsewhere() -> None:
+    # pytest --doctest-modules, pdoc or Sphinx import every module: the status must survive.
+    proc = _python("""
+        import atexit, sys
+        atexit.register(lambda: print("atexit ran", flush=True))
+        import archiver._forkserver_exit
+        sys.exit(7)
+    """)
+    assert (proc.returncode, proc.stdout) == (7, "atexit ran\n")
 
 
 def test_the_forkserver_preloads_its_fast_exit_first() -> None:
@@ -55,6 +70,17 @@ def test_the_forkserver_preloads_its_fast_exit_first() -> None:
 
     for warm in (False, True):
         assert _preload(warm)[0] == "archiver._forkserver_exit"
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-"])
+def test_fast_exit_with_a_standard_stream_closed(tmp_path, closed: str) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("see https://example.org/a\n")
+    ok = subprocess.run(f"{sys.executable} -m archiver links {article} {closed}", shell=True, timeout=60)
+    assert ok.returncode == 0
+    bad = subprocess.run(f"{sys.executable} -m archiver links {tmp_path / 'missing.txt'} {closed}", shell=True,
+                         timeout=60)
+    assert bad.returncode == 2
 
 
 def test_cli_exit_codes_survive_the_fast_exit(tmp_path) -> None:

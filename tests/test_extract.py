@@ -203,7 +203,8 @@ _ATTRS = {
     "data-testid": ["AuthorCard", "AuthorURL", "x"],
     "rel": ["author", "nofollow"],
 }
-_WORDS = ["By", "Jane Doe", "J", "and", "Staff", "x" * 130, "Ana María", "", " ", "reporter"]
+_WORDS = ["By", "Jane Doe", "J", "and", "Staff", "x" * 130, "Ana María", "", " ", "reporter", "<!-- a note -->",
+          "<script>var by = 'author';</script>", "<?php echo 1 ?>"]
 
 
 def _random_html(draw: Any, depth: int = 0) -> str:
@@ -245,8 +246,14 @@ def test_one_pass_author_search_equals_trafilaturas_on_random_pages() -> None:
     @given(st.data())
     def check(data: Any) -> None:
         body = _random_html(data.draw)
-        ours, theirs = _both_authors(f"<html><head><title>t</title></head><body>{body}</body></html>")
-        assert ours == theirs, body
+        body_attrs = "".join(  # the root's and the body's own attributes count too
+            f' {name}="{data.draw(st.sampled_from(values))}"' for name, values in _ATTRS.items()
+            if data.draw(st.integers(0, 6)) == 0
+        )
+        after = data.draw(st.sampled_from(["", "By Jane Doe", "<p class='byline'>Late Author</p>"]))
+        page = f"<html{body_attrs}><head><title>t</title></head><body{body_attrs}>{body}</body></html>{after}"
+        ours, theirs = _both_authors(page)
+        assert ours == theirs, page
 
     check()
 

@@ -439,6 +439,17 @@ def test_the_sessions_own_cookie_jar_is_neither_sent_nor_filled(fakeweb: FakeWeb
     session.close()
 
 
+def test_a_session_header_set_to_none_is_not_sent(fakeweb: FakeWeb) -> None:
+    session = make_session("archiver-test")
+    session.headers["Accept-Encoding"] = None
+    url = fakeweb.add("/n", "x")
+    assert fetch_one(url, config=cfg(), session=session).ok
+    assert "gzip" not in fakeweb.last("/n").headers.get("accept-encoding", "")  # http.client's default remains
+    fetch_one(url, config=cfg(), session=session, headers={"Accept": None})  # type: ignore[dict-item]
+    assert "accept" not in fakeweb.last("/n").headers  # None from the caller drops the session's header
+    session.close()
+
+
 def test_caller_headers_override_the_sessions_whatever_their_case(fakeweb: FakeWeb) -> None:
     url = fakeweb.add("/h", "x")
     fetch_one(url, config=cfg(), headers={"accept": "text/plain", "X-Extra": "1"})
