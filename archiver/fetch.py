@@ -75,7 +75,7 @@ from archiver.net import (
     safe_adapter,
     system_resolver,
 )
-from archiver.retry import Outcome, parse_retry_after, retrying
+from archiver.retry import Outcome, is_transient, outcome_of, parse_retry_after, retrying
 from archiver.types import Body, ErrorKind, FetchResult, Hop
 
 log = logging.getLogger(__name__)
@@ -416,8 +416,21 @@ class _Fetcher:
                 log.debug("retrying %s after %s", redact(url), previous.message or previous.status)
                 previous.discard()
 
-        policy = retrying(self.config.retries, sleep=self._sleep, before_sleep=before_sleep)
-        last: _Attempt = policy(attempt)
+        # The first attempt runs directly: most fetches need no second one, and then the
+        # policy would only return it (building and running tenacity's machinery is 5% of a
+        # request's CPU). When it must be retried, the policy starts from that first result.
+        first = attempt()
+        outcome = outcome_of(first)
+        if self.config.retries <= 0 or outcome is None or not is_transient(outcome):
+            last = first
+        else:
+            replay = [first]
+
+            def again() -> _Attempt:
+                return replay.pop() if replay else attempt()
+
+            policy = retrying(self.config.retries, sleep=self._sleep, before_sleep=before_sleep)
+            last = policy(again)
         try:
             return self._result(url, last, attempts, self.clock() - started, fetched_at)
         except BaseException:
