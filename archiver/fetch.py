@@ -64,6 +64,7 @@ from archiver import encoding, sniff
 from archiver.config import FetchConfig
 from archiver.errors import InvalidURLError
 from archiver.net import (
+    CachingResolver,
     ResolveError,
     Resolver,
     SafeAdapter,
@@ -356,7 +357,8 @@ class _Fetcher:
         robots_cache: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
-        self.resolver = resolver
+        # One lookup per host for the fetcher's lifetime (a fetch_many run, or one fetch_one).
+        self.resolver = resolver if isinstance(resolver, CachingResolver) else CachingResolver(resolver, clock=clock)
         self.sleep = sleep
         self.clock = clock
         self.cancel = cancel
@@ -767,7 +769,7 @@ def fetch_one(
     config = config or FetchConfig()
     fetcher = _Fetcher(config, resolver=resolver, sleep=sleep, clock=clock)
     own = session is None
-    session = session or make_session(config.user_agent, resolver)
+    session = session or make_session(config.user_agent, fetcher.resolver)
     try:
         return fetcher.fetch(url, session, headers)
     finally:
@@ -906,7 +908,7 @@ def _run(
     def task(url: str) -> FetchResult | None:
         session = getattr(local, "session", None)
         if session is None:
-            session = local.session = make_session(config.user_agent, resolver, pool_size=pools)
+            session = local.session = make_session(config.user_agent, fetcher.resolver, pool_size=pools)
             with sessions_lock:
                 sessions.append(session)
                 if cancel.is_set():  # created after the cancellation swept the sessions

@@ -65,6 +65,58 @@ def system_resolver(host: str, port: int) -> list[str]:
     return addresses
 
 
+class CachingResolver:
+    """A resolver that keeps each answer ``ttl`` seconds: a run looks a host up once, not once per request.
+
+    Without it every request (and every redirect hop) of a run asks the system resolver
+    again: 50 links on one site are 50 DNS queries, each on the path of a download. Kept:
+    the addresses of a name and "no such name" (a dead site's links then fail at once);
+    never kept: a temporary failure, which the fetcher retries. Lookups of one name
+    from several threads at once make one query, the others wait for its answer.
+    Addresses are still checked and pinned per request by the fetcher: a cached answer
+    is only ever the checked one.
+    """
+
+    def __init__(self, resolver: Resolver, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.resolver = resolver
+        self.ttl = ttl
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, int], tuple[float, list[str] | str]] = {}  # key -> (until, addresses | error)
+        self._pending: dict[tuple[str, int], threading.Event] = {}
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        key = (host.lower(), port)
+        while True:
+            with self._lock:
+                known = self._answers.get(key)
+                if known is not None and known[0] > self.clock():
+                    answer = known[1]
+                    if isinstance(answer, str):
+                        raise ResolveError(host, answer)
+                    return list(answer)
+                pending = self._pending.get(key)
+                if pending is None:
+                    mine = self._pending[key] = threading.Event()
+                    break
+            pending.wait()
+        try:
+            addresses = self.resolver(host, port)
+        except ResolveError as exc:
+            if not exc.temporary:
+                with self._lock:
+                    self._answers[key] = (self.clock() + self.ttl, str(exc))
+            raise
+        else:
+            with self._lock:
+                self._answers[key] = (self.clock() + self.ttl, list(addresses))
+            return list(addresses)
+        finally:
+            with self._lock:
+                del self._pending[key]
+            mine.set()
+
+
 class StaticResolver:
     """A resolver from a table, for tests: ``{"name": ["1.2.3.4"], "gone.test": NXDOMAIN, "flaky.test": TEMPFAIL}``.
 

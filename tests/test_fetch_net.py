@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
 from archiver import net, sniff
-from archiver.net import ResolveError, StaticResolver, blocked_reason, redact, system_resolver
+from archiver.config import FetchConfig
+from archiver.fetch import fetch_many
+from archiver.net import CachingResolver, ResolveError, StaticResolver, blocked_reason, redact, system_resolver
+from archiver.types import ErrorKind
 
 
 @pytest.mark.parametrize(
@@ -154,3 +158,60 @@ def test_watchdog_runs_each_timer_when_due_whatever_the_order_armed() -> None:
         dog.close()
     assert set(fired) == {"soon", "next"}
     assert 0.15 < fired["soon"] < 1.0 and 0.35 < fired["next"] < 1.5
+
+
+def test_caching_resolver_keeps_answers_and_dead_names_not_temporary_failures() -> None:
+    now = [0.0]
+    inner = StaticResolver({"a.example": ["1.2.3.4"], "gone.example": "nxdomain", "flaky.example": "tempfail"})
+    resolver = CachingResolver(inner, ttl=60, clock=lambda: now[0])
+    assert resolver("a.example", 80) == ["1.2.3.4"] == resolver("A.EXAMPLE", 80)
+    for _ in range(2):
+        with pytest.raises(ResolveError) as gone:
+            resolver("gone.example", 80)
+        assert not gone.value.temporary and gone.value.host == "gone.example"
+        with pytest.raises(ResolveError) as later:
+            resolver("flaky.example", 80)
+        assert later.value.temporary
+    assert inner.calls == ["a.example", "gone.example", "flaky.example", "flaky.example"]
+    now[0] = 61.0  # past the ttl: asked again
+    assert resolver("a.example", 80) == ["1.2.3.4"]
+    assert inner.calls[-1] == "a.example" and len(inner.calls) == 5
+    got = resolver("a.example", 80)
+    got.append("9.9.9.9")  # a caller's copy: the cache is not changed
+    assert resolver("a.example", 80) == ["1.2.3.4"]
+
+
+def test_caching_resolver_makes_one_query_for_concurrent_lookups_of_a_name() -> None:
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow(host: str, port: int) -> list[str]:
+        calls.append(host)
+        started.set()
+        release.wait(5)
+        return ["1.2.3.4"]
+
+    resolver = CachingResolver(slow)
+    results: list[list[str]] = []
+    threads = [threading.Thread(target=lambda: results.append(resolver("a.example", 443))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    assert started.wait(5)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert calls == ["a.example"] and results == [["1.2.3.4"]] * 8
+
+
+def test_a_run_looks_each_host_up_once() -> None:
+    from fakeweb import FakeWeb
+
+    with FakeWeb() as web:
+        urls = [web.add(f"/p{i}", f"page {i}") for i in range(6)]
+        named = [u.replace("127.0.0.1", "site.example") for u in urls]
+        gone = [f"http://gone.example/p{i}" for i in range(3)]
+        resolver = StaticResolver({"site.example": ["127.0.0.1"], "gone.example": "nxdomain"})
+        results = list(fetch_many([*named, *gone], config=FetchConfig(allow_private=True, retries=0),
+                                  resolver=resolver))
+    assert sum(r.ok for r in results) == 6 and sum(r.error is ErrorKind.DNS for r in results) == 3
+    assert sorted(resolver.calls) == ["gone.example", "site.example"]
