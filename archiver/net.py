@@ -65,16 +65,25 @@ def system_resolver(host: str, port: int) -> list[str]:
     return addresses
 
 
+class _Lookup:
+    """One lookup in flight: the threads that asked for the same name meanwhile wait for its answer."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.addresses: list[str] | None = None
+        self.error: ResolveError | None = None
+
+
 class CachingResolver:
     """A resolver that keeps each answer ``ttl`` seconds: a run looks a host up once, not once per request.
 
     Without it every request (and every redirect hop) of a run asks the system resolver
     again: 50 links on one site are 50 DNS queries, each on the path of a download. Kept:
     the addresses of a name and "no such name" (a dead site's links then fail at once);
-    never kept: a temporary failure, which the fetcher retries. Lookups of one name
-    from several threads at once make one query, the others wait for its answer.
-    Addresses are still checked and pinned per request by the fetcher: a cached answer
-    is only ever the checked one.
+    never kept: a temporary failure, which the fetcher retries. Lookups of one name from
+    several threads at once make one query, whose answer (a temporary failure included)
+    they all get. Addresses are still checked and pinned per request by the fetcher: a
+    cached answer is only ever the checked one.
     """
 
     def __init__(self, resolver: Resolver, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -83,38 +92,47 @@ class CachingResolver:
         self.clock = clock
         self._lock = threading.Lock()
         self._answers: dict[tuple[str, int], tuple[float, list[str] | str]] = {}  # key -> (until, addresses | error)
-        self._pending: dict[tuple[str, int], threading.Event] = {}
+        self._pending: dict[tuple[str, int], _Lookup] = {}
 
     def __call__(self, host: str, port: int) -> list[str]:
         key = (host.lower(), port)
-        while True:
-            with self._lock:
-                known = self._answers.get(key)
-                if known is not None and known[0] > self.clock():
-                    answer = known[1]
-                    if isinstance(answer, str):
-                        raise ResolveError(host, answer)
-                    return list(answer)
-                pending = self._pending.get(key)
-                if pending is None:
-                    mine = self._pending[key] = threading.Event()
-                    break
-            pending.wait()
+        mine: _Lookup | None = None
         try:
-            addresses = self.resolver(host, port)
-        except ResolveError as exc:
-            if not exc.temporary:
+            while True:
                 with self._lock:
-                    self._answers[key] = (self.clock() + self.ttl, str(exc))
-            raise
-        else:
+                    known = self._answers.get(key)
+                    if known is not None and known[0] > self.clock():
+                        if isinstance(known[1], str):
+                            raise ResolveError(host, known[1])
+                        return list(known[1])
+                    other = self._pending.get(key)
+                    if other is None:
+                        mine = self._pending[key] = _Lookup()
+                        break
+                other.done.wait()
+                if other.addresses is not None:
+                    return list(other.addresses)
+                if other.error is not None:
+                    raise ResolveError(host, str(other.error), temporary=other.error.temporary)
+                # the lookup ended otherwise (a resolver bug, an interrupt): ask again
+            try:
+                addresses = list(self.resolver(host, port))
+            except ResolveError as exc:
+                mine.error = exc
+                if not exc.temporary:
+                    with self._lock:
+                        self._answers[key] = (self.clock() + self.ttl, str(exc))
+                raise
+            mine.addresses = addresses
             with self._lock:
-                self._answers[key] = (self.clock() + self.ttl, list(addresses))
+                self._answers[key] = (self.clock() + self.ttl, addresses)
             return list(addresses)
         finally:
-            with self._lock:
-                del self._pending[key]
-            mine.set()
+            if mine is not None:
+                with self._lock:
+                    if self._pending.get(key) is mine:
+                        del self._pending[key]
+                mine.done.set()
 
 
 class StaticResolver:

@@ -165,6 +165,8 @@ class _Server(ThreadingHTTPServer):
                         self._handle_request_noblock()
 
     def halt(self) -> None:
+        if self._halted:
+            return
         self._halted = True
         self._wake_w.send(b"x")
 
@@ -298,6 +300,7 @@ class FakeWeb:
         for server, thread in zip(self._servers, self._threads, strict=True):
             thread.join(timeout=5)
             server.server_close()
+        self._servers, self._threads = [], []
 
     def __enter__(self) -> FakeWeb:
         return self.start()

@@ -215,3 +215,50 @@ def test_a_run_looks_each_host_up_once() -> None:
                                   resolver=resolver))
     assert sum(r.ok for r in results) == 6 and sum(r.error is ErrorKind.DNS for r in results) == 3
     assert sorted(resolver.calls) == ["gone.example", "site.example"]
+
+
+def test_caching_resolver_shares_a_temporary_failure_with_those_who_waited() -> None:
+    import time as _time
+
+    calls: list[str] = []
+
+    def slow_tempfail(host: str, port: int) -> list[str]:
+        calls.append(host)
+        _time.sleep(0.3)
+        raise ResolveError(host, "temporary failure in name resolution", temporary=True)
+
+    resolver = CachingResolver(slow_tempfail)
+    errors: list[ResolveError] = []
+
+    def ask() -> None:
+        try:
+            resolver("flaky.example", 80)
+        except ResolveError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    started = _time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert _time.monotonic() - started < 1.2  # one 0.3 s query shared, not six in a row
+    assert len(calls) == 1 and len(errors) == 6 and all(e.temporary for e in errors)
+    with pytest.raises(ResolveError):  # not kept: the next lookup asks again
+        resolver("flaky.example", 80)
+    assert len(calls) == 2
+
+
+def test_caching_resolver_lets_waiters_ask_again_after_an_unexpected_error() -> None:
+    calls: list[str] = []
+
+    def broken_once(host: str, port: int) -> list[str]:
+        calls.append(host)
+        if len(calls) == 1:
+            raise RuntimeError("resolver bug")
+        return ["1.2.3.4"]
+
+    resolver = CachingResolver(broken_once)
+    with pytest.raises(RuntimeError):
+        resolver("a.example", 80)
+    assert resolver("a.example", 80) == ["1.2.3.4"] and not resolver._pending
