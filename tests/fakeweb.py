@@ -285,6 +285,10 @@ class FakeWeb:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> FakeWeb:
+        if self._servers:  # started again after a stop: new servers (the old ports stay readable until then)
+            self.stop()
+            self._servers, self._threads = [], []
+            self._stopping.clear()
         for host_no in range(self.hosts):
             server = _Server(self, host_no)
             thread = threading.Thread(target=server.serve_until_halted, daemon=True)
@@ -300,7 +304,6 @@ class FakeWeb:
         for server, thread in zip(self._servers, self._threads, strict=True):
             thread.join(timeout=5)
             server.server_close()
-        self._servers, self._threads = [], []
 
     def __enter__(self) -> FakeWeb:
         return self.start()
