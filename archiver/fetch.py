@@ -103,12 +103,16 @@ class Cancelled(Exception):
     """Raised inside a worker when :func:`fetch_many` is being cancelled."""
 
 
-@functools.lru_cache(maxsize=4096)
 def host_key(url: str) -> str:
     """The politeness unit: ``scheme://host:port`` (default ports made explicit).
 
     Cached: the scheduler, the pacer and the fetch each ask it of the same URL, several
-    times per request (urlsplit is a tenth of the fetcher's own CPU otherwise)."""
+    times per request (urlsplit is a tenth of the fetcher's own CPU otherwise). A URL that
+    may carry credentials (an ``@``) is not kept in the cache."""
+    return _host_key(url) if "@" in url else _cached_host_key(url)
+
+
+def _host_key(url: str) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:
@@ -117,6 +121,9 @@ def host_key(url: str) -> str:
         port = None
     port = port or (443 if scheme == "https" else 80)
     return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+_cached_host_key = functools.lru_cache(maxsize=4096)(_host_key)
 
 
 def check_url(url: str) -> None:

@@ -519,6 +519,12 @@ def test_changing_the_web_after_creation(fakeweb: FakeWeb) -> None:
 
 
 def test_host_key() -> None:
+    from archiver.fetch import _cached_host_key
+
+    assert host_key("https://user:secret@Example.org/a") == "https://example.org:443"
+    before = _cached_host_key.cache_info().currsize
+    host_key("https://user:secret2@example.net/a")  # credentials are never kept in the cache
+    assert _cached_host_key.cache_info().currsize == before
     assert host_key("https://Example.org/a") == "https://example.org:443"
     assert host_key("http://example.org:8080/") == "http://example.org:8080"
     assert host_key("http://example.org/") != host_key("https://example.org/")
