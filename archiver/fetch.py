@@ -76,7 +76,7 @@ from archiver.net import (
     safe_adapter,
     system_resolver,
 )
-from archiver.retry import Outcome, is_transient, outcome_of, parse_retry_after, retrying
+from archiver.retry import Outcome, call_with_retries, parse_retry_after
 from archiver.types import Body, ErrorKind, FetchResult, Hop
 
 log = logging.getLogger(__name__)
@@ -219,11 +219,11 @@ def _send(
 
     Skipped: the session's params, hooks and auth (see :func:`fetch_one` for what a session
     lends), copying the cookie jar twice per request, looking up environment settings (the
-    fetcher's sessions ignore the environment), and
-    pre-building the next request of a 3xx (which reads the whole redirect body into memory,
-    uncapped, and raises ``ValueError`` on a malformed Location: the fetcher follows redirects
-    itself). Measured: about a third of the CPU a request costs in this process, and the
-    fetcher's CPU per request is what bounds ``check`` and ``archive`` on many hosts.
+    fetcher's sessions ignore the environment), and pre-building the next request of a 3xx
+    (which reads the whole redirect body into memory, uncapped, and raises ``ValueError`` on
+    a malformed Location: the fetcher follows redirects itself). Measured: about a third of
+    the CPU a request costs in this process, and the fetcher's CPU per request is what
+    bounds ``check`` and ``archive`` on many hosts.
     Raises what ``Session.get`` raises (``requests`` exceptions, ``ValueError``).
     """
     # The session's headers, then the caller's: prepare_headers puts them in a case-insensitive
@@ -425,21 +425,7 @@ class _Fetcher:
                 log.debug("retrying %s after %s", redact(url), previous.message or previous.status)
                 previous.discard()
 
-        # The first attempt runs directly: most fetches need no second one, and then the
-        # policy would only return it (building and running tenacity's machinery is 5% of a
-        # request's CPU). When it must be retried, the policy starts from that first result.
-        first = attempt()
-        outcome = outcome_of(first)
-        if self.config.retries <= 0 or outcome is None or not is_transient(outcome):
-            last = first
-        else:
-            replay = [first]
-
-            def again() -> _Attempt:
-                return replay.pop() if replay else attempt()
-
-            policy = retrying(self.config.retries, sleep=self._sleep, before_sleep=before_sleep)
-            last = policy(again)
+        last = call_with_retries(attempt, self.config.retries, sleep=self._sleep, before_sleep=before_sleep)
         try:
             return self._result(url, last, attempts, self.clock() - started, fetched_at)
         except BaseException:

@@ -162,3 +162,32 @@ def test_backoff_is_capped() -> None:
     retrying(12, sleep=slept.append)(lambda: Outcome(error=ErrorKind.RESET))
     assert len(slept) == 12
     assert max(slept) <= BACKOFF_MAX + BACKOFF_JITTER and slept[-1] >= BACKOFF_MAX
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "retries", "calls", "sleeps"),
+    [
+        ([Outcome(status=200)], 3, 1, 0),  # nothing to retry: one attempt, no policy
+        ([Outcome(status=404)], 3, 1, 0),  # final
+        ([Outcome(status=503)], 0, 1, 0),  # transient, but no retries allowed
+        ([Outcome(status=503), Outcome(status=503), Outcome(status=200)], 3, 3, 2),
+        ([Outcome(status=503)] * 5, 2, 3, 2),  # the last result is returned, never an error
+    ],
+)
+def test_call_with_retries_makes_the_attempts_the_policy_would(
+    outcomes: list[Outcome], retries: int, calls: int, sleeps: int
+) -> None:
+    from archiver.retry import call_with_retries
+
+    made: list[Outcome] = []
+    slept: list[float] = []
+    before: list[object] = []
+
+    def attempt() -> Outcome:
+        made.append(outcomes[min(len(made), len(outcomes) - 1)])
+        return made[-1]
+
+    last = call_with_retries(attempt, retries, sleep=slept.append,
+                             before_sleep=lambda state: before.append(state.outcome.result()))
+    assert (len(made), len(slept), last) == (calls, sleeps, made[-1])
+    assert before == made[: len(slept)]  # before_sleep sees each retried result, the first included
