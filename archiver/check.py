@@ -71,7 +71,7 @@ from archiver.config import FetchConfig
 from archiver.drift import DEFAULT_DRIFT_THRESHOLD, similarity
 from archiver.errors import ArchiverError, NotFoundError
 from archiver.examine import examine, fast_path_score, unchanged_text
-from archiver.extract import extract_job, job_for
+from archiver.extract import extract_job, extraction_failed, job_for
 from archiver.pool import Handoff, Tasks, start_forkserver
 from archiver.soft404 import (
     HEAD_BYTES,
@@ -547,7 +547,7 @@ class _Run:
                 # Author, date and site name are only kept when the page becomes a snapshot.
                 self.workers.submit(examine, job, old_text, old_size, self.capture,
                                     done=lambda out, u=url, r=result: self.examined(u, r, out),
-                                    fallback=lambda exc: (None, _failed(exc), None))
+                                    fallback=lambda exc: (None, extraction_failed(exc), None))
                 return
         self.judge(url, result, Extracted())
 
@@ -582,7 +582,7 @@ class _Run:
         self.in_flight += 1
         self.workers.submit(extract_job, job, False,
                             done=lambda ext, p=patterns, r=result: self.handoff.deliver(("probe", (p, r, ext)), r),
-                            fallback=_failed)
+                            fallback=extraction_failed)
 
     def probed_all(self, patterns: list[str], result: FetchResult, extracted: Extracted) -> None:
         """One probe URL's answer, for each pattern that asked for it (a random URL that two
@@ -749,11 +749,6 @@ class _Run:
                 if result.body is not None:
                     result.body.discard()
         self.waiting.clear()
-
-
-def _failed(exc: BaseException) -> Extracted:
-    """What a worker task that could not run gives (see :class:`~archiver.pool.Tasks`)."""
-    return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
 
 
 def _probe(pattern: str, result: FetchResult, extracted: Extracted) -> Probe:

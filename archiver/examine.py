@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.drift import containment, similarity
-from archiver.extract import extract_job
+from archiver.extract import HTML_TYPES, extract_job
 from archiver.soft404 import visible_text
 from archiver.types import Extracted, FetchResult, Snapshot
 
@@ -77,7 +77,7 @@ def examine(job: tuple[Any, ...], old_text: str | None, old_size: int | None,
     ``metadata=False`` extracts the text, title and language only (enough to judge the page;
     a page that becomes a new snapshot needs the rest)."""
     kind, payload, encoding = job[0], job[1], job[2]
-    if old_text and kind in ("text/html", "application/xhtml+xml"):
+    if old_text and kind in HTML_TYPES:
         try:
             data = payload if isinstance(payload, bytes) else Path(payload).read_bytes()
             score = fast_path_score(old_text, old_size, data, encoding)

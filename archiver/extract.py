@@ -34,7 +34,10 @@ from typing import Any
 from archiver.encoding import decide
 from archiver.types import Body, Extracted, FetchResult
 
-__all__ = ["MAX_EXTRACT_BYTES", "extract_html", "extract_job", "extract_result", "extract_text", "job_for"]
+__all__ = [
+    "MAX_EXTRACT_BYTES", "extract_html", "extract_job", "extract_result", "extract_text", "extraction_failed",
+    "job_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ def extract_html(
     except Exception as exc:  # trafilatura/lxml raise many kinds; none may stop a run
         log.debug("extraction failed for %s", url, exc_info=True)
         title = _clean(getattr(meta, "title", None)) or _fallback_title(html)
-        return Extracted(title=title, language=lang, error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+        return Extracted(title=title, language=lang, error=extraction_failed(exc).error)
     text = ((doc.text or "").strip() or None) if doc is not None else None
     if meta is None:
         return Extracted(title=_fallback_title(html), language=lang, error="no main text found")
@@ -397,7 +400,13 @@ def extract_job(job: tuple[str, bytes | str | None, str | None, str | None, str 
             return extract_text(data, encoding=encoding, content_type=header)
         return extract_html(data, encoding=encoding, url=url, content_type=header, metadata=metadata)
     except Exception as exc:  # a bug or a vanished spill file must not stop a run
-        return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+        return extraction_failed(exc)
+
+
+def extraction_failed(exc: BaseException) -> Extracted:
+    """What an extraction that could not run gives: no text, and ``exc`` as a one-line error
+    (also the ``fallback`` of the extraction tasks of ``archive`` and ``check``)."""
+    return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
 
 
 def extract_result(result: FetchResult) -> Extracted:

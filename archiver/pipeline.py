@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from archiver.config import FetchConfig
 from archiver.errors import ArchiverError, InvalidURLError, SourceError, StoreError
-from archiver.extract import extract_job, extract_result, job_for
+from archiver.extract import extract_job, extract_result, extraction_failed, job_for
 from archiver.pool import Handoff, Tasks, shutdown_pool, start_forkserver
 from archiver.store.core import Store, make_owner
 from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest, Snapshot
@@ -345,7 +345,7 @@ class _Run:
             for result in results:
                 if result.ok and (job := job_for(result)) is not None:
                     extractor.submit(extract_job, job, done=lambda ext, r=result: handoff.deliver((r, ext), r),
-                                     fallback=_extraction_failed)
+                                     fallback=extraction_failed)  # the raw snapshot is kept, with the error
                 else:
                     writer.queue.put((result, Extracted()))
                 if self.stop.is_set() or writer.failed.is_set():
@@ -371,11 +371,6 @@ class _Run:
             if isinstance(err, sqlite3.Error):
                 raise StoreError(f"cannot write to the database ({err})", str(self.store.path)) from err
             raise err  # an ArchiverError, or the progress callback's own (e.g. a broken pipe)
-
-
-def _extraction_failed(exc: BaseException) -> Extracted:
-    """A page whose extraction could not run: its raw snapshot is kept, with this error."""
-    return Extracted(error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
 
 
 def _default_fetch_many(urls: Iterable[str], *, config: FetchConfig) -> Iterator[FetchResult]:
