@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _bytecode import compile_package  # noqa: E402
+from _common import compile_package, median_run  # noqa: E402
 from fakeweb import FakeWeb  # noqa: E402
 
 from archiver.config import DEFAULT_PER_HOST  # noqa: E402
@@ -267,8 +267,7 @@ def main() -> None:
             run["pipeline"] = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
             run["db_bytes"] = db.stat().st_size
             runs.append(run)
-        walls = sorted(r["wall"] for r in runs)
-        run = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+        run, walls = median_run(runs, lambda r: r["wall"])
         wall, out, pipeline_wall, db_bytes = run["wall"], run["out"], run["pipeline"], run["db_bytes"]
         archived = out.count('"status": "archived"')
         cpu = run["cpu"]

@@ -47,7 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from _bytecode import compile_package  # noqa: E402
+from _common import compile_package, median_run  # noqa: E402
 from check_cases import article_html, articles, harvest_of, rewrite_sentences  # noqa: E402
 from fakeweb import FakeWeb  # noqa: E402
 
@@ -114,7 +114,6 @@ def main() -> None:
     vocab = sorted({w.strip(".,:;").lower() for t in articles().values() for w in t.split() if w.isalpha()})
     config = CONFIG
     truth: dict[str, str] = {}
-    web_cpu = 0.0
 
     with FakeWeb(hosts=HOSTS, latency=args.latency) as web, tempfile.TemporaryDirectory() as tmp:
         kinds = [k for k, n in PLAN for _ in range(n)]
@@ -201,8 +200,8 @@ def main() -> None:
             requests = web.total() - int(summary["ref_requests"])
             by_host = [web.total(h) - summary["ref_by_host"].get(web.hostport(h), 0) for h in range(HOSTS)]
             runs.append((summary, results, requests, by_host, web_cpu))
-        walls = sorted(r[0]["wall"] for r in runs)
-        summary, results, requests, by_host, web_cpu = sorted(runs, key=lambda r: r[0]["wall"])[len(runs) // 2]
+        chosen, walls = median_run(runs, lambda r: r[0]["wall"])
+        summary, results, requests, by_host, web_cpu = chosen
         command = None if args.in_process else run_command(db)
 
     wall, extraction_cpu = summary["wall"], summary["extraction_cpu"]
