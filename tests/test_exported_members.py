@@ -81,3 +81,19 @@ def test_what_the_extraction_workers_preload_stays_light() -> None:
 
     assert archiver.check.examine is archiver.examine.examine  # pickled by its light module's name
     assert archiver.examine.examine.__module__ == "archiver.examine"
+
+
+def test_the_fetcher_loads_tenacity_only_for_a_retry() -> None:
+    # Most fetches succeed at once: tenacity (about 25 ms of start-up) is imported when a
+    # first attempt must be retried, and the policy it builds is then the usual one.
+    assert _loaded_after("import archiver.fetch", ("tenacity", "requests")) == ["requests"]
+    code = (
+        "from archiver.retry import Outcome, call_with_retries\n"
+        "calls = []\n"
+        "def attempt():\n"
+        "    calls.append(1)\n"
+        "    return Outcome(status=503)\n"
+        "call_with_retries(attempt, 2, sleep=lambda s: None)\n"
+        "assert len(calls) == 3, calls\n"
+    )
+    assert _loaded_after(code, ("tenacity",)) == ["tenacity"]
