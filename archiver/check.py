@@ -17,17 +17,18 @@ Two parts:
      statuses -> ``error``, with the reason.
   3. 304 to a conditional request -> ``ok`` (no body was downloaded), or ``moved`` when
      it was reached through a redirect to a new URL.
-  4. 2xx: a bot wall -> ``blocked``; a deep URL now ending on a home, landing, error or
-     parent page -> ``soft404``; a title or short text saying "not found" (EN, RU, DE, FR,
-     ES) -> ``soft404``, unless the snapshot is an article that said the same (a page about
-     404 errors). Otherwise the main text is compared with the snapshot's
-     (:func:`archiver.drift.similarity`; identical bodies score 1 without extraction):
-     at or above the threshold -> ``ok`` (an http -> https upgrade, an https -> http
-     downgrade or a trailing-slash change of the same URL is ``ok`` with a note) or ``moved`` (the final URL changed;
-     the new URL is reported); below it -> ``drifted``, unless the probe says the host
-     answers a random missing sibling with this same page -> ``soft404``. With no good
-     snapshot to compare with, a 2xx page is ``ok`` (the detail says so) unless a
-     detector or the probe fires.
+  4. 2xx: a bot wall, or a sign-in or cookie-consent wall (a redirect to a login or consent
+     page, a short "Log in" page with a password field) -> ``blocked``; a deep URL now
+     ending on a home, landing, error or parent page -> ``soft404``; a title or short text
+     saying "not found" (EN, RU, DE, FR, ES) -> ``soft404``, unless the snapshot is an
+     article that said the same (a page about 404 errors). Otherwise the main text is
+     compared with the snapshot's (:func:`archiver.drift.similarity`; identical bodies score
+     1 without extraction): at or above the threshold -> ``ok`` (an http -> https upgrade,
+     an https -> http downgrade or a trailing-slash change of the same URL is ``ok`` with a
+     note) or ``moved`` (the final URL changed; the new URL is reported); below it ->
+     ``drifted``, unless the probe says the host answers a random missing sibling with this
+     same page -> ``soft404``. With no good snapshot to compare with, a 2xx page is ``ok``
+     (the detail says so) unless a detector or the probe fires.
 
 - :func:`check` is the runner. It selects links (all, given ones, those of a source,
   those whose last class is in ``statuses``) and re-visits them with
@@ -79,6 +80,7 @@ from archiver.soft404 import (
     Probe,
     bot_wall,
     landing_redirect,
+    login_wall,
     not_found_wording,
     probe_matches,
     probe_pattern,
@@ -279,10 +281,11 @@ def classify(
 
     # 4. 2xx; without a main text, the visible text of the page's start stands in (computed once)
     page_text = text or visible_text(head) or None
-    wall = bot_wall(code, result.headers, title, page_text, head)
+    requested = url or result.url
+    wall = bot_wall(code, result.headers, title, page_text, head) or \
+        login_wall(requested, result.final_url, title, page_text, head)
     if wall:
         return out(LinkStatus.BLOCKED, wall)
-    requested = url or result.url
     landing = landing_redirect(requested, result.final_url)
     if landing:
         return out(LinkStatus.SOFT404, landing)
@@ -537,7 +540,8 @@ class _Run:
             if snapshot is not None and body.sha256 == snapshot.sha256:
                 self.judge(url, result, _snapshot_extracted(snapshot))
                 return
-            if landing_redirect(url, result.final_url):  # soft404 by its URLs alone: no text needed
+            # soft404 or a sign-in/consent wall by its URLs alone: no text needed
+            if landing_redirect(url, result.final_url) or login_wall(url, result.final_url, None, None, None):
                 self.judge(url, result, Extracted())
                 return
             job = job_for(result)

@@ -19,6 +19,12 @@ otherwise, so :mod:`archiver.check` can put the evidence in the check's ``detail
   captcha widget's class, a vendor's script host) only count on pages with little text
   (or a 401/403/429/503 answer), so an article with a contact form and a reCAPTCHA, or
   headlined "Access Denied: ...", is not a wall.
+- :func:`login_wall`: the site asks to sign in or to accept cookies instead of showing
+  the page: a deep URL now redirected to a sign-in page (``/login``, ``/signin``,
+  ``/authwall``, ``login.php``, an ``accounts.``/``login.``/``sso.`` host) or to a
+  consent page (``consent.google.com``, ``guce.yahoo.com``), or a short page titled
+  "Log in"/"Sign in" (EN, DE, FR, ES, RU) with a password field. A citation of a sign-in
+  page itself never fires.
 - :func:`probe_url` / :func:`probe_pattern`: a random sibling of a URL (same scheme,
   host, parent folder and depth; random last segment, extension kept; or, for a URL
   identified by its query, a random value for its last parameter), and the key under
@@ -46,6 +52,7 @@ __all__ = [
     "Probe",
     "bot_wall",
     "landing_redirect",
+    "login_wall",
     "not_found_wording",
     "probe_matches",
     "probe_pattern",
@@ -287,6 +294,75 @@ def bot_wall(
         for pattern, why in _WALL_MARK:
             if pattern.search(head):
                 return f"bot wall: {why}"
+    return None
+
+
+# -- sign-in and consent walls ------------------------------------------------------------------
+
+_LOGIN_NAMES = {
+    "login", "log-in", "log_in", "logon", "signin", "sign-in", "sign_in", "authwall", "servicelogin", "anmelden",
+    "einloggen", "connexion", "se-connecter", "iniciar-sesion", "vhod",
+}
+_LOGIN_HOSTS = ("login.", "signin.", "sso.", "auth.", "accounts.", "account.", "myaccount.")
+_CONSENT_NAMES = {"consent", "collectconsent", "cookie-consent", "cookieconsent", "cookiewall", "cookie-wall"}
+_CONSENT_HOSTS = ("consent.", "guce.")
+_SCRIPT_EXT = re.compile(r"\.(?:php\d?|aspx?|jsp|html?|do|action|cgi|cfm)$", re.IGNORECASE)
+_LOGIN_TITLE = re.compile(
+    r"(?<!\w)(?:log ?in(?:to)?|log on|sign ?in|sign on|anmelden|einloggen|anmeldung|connexion|se connecter|"
+    r"identifiez-vous|iniciar sesi[oó]n|inicia sesi[oó]n|вход|войти|авторизация)(?!\w)",
+    re.IGNORECASE,
+)
+_PASSWORD_INPUT = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password\b", re.IGNORECASE)
+
+
+def _wall_kind(url: str) -> str | None:
+    """``"login"`` or ``"consent"`` when ``url`` names a sign-in or cookie-consent page."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    names = {_SCRIPT_EXT.sub("", s).lower() for s in _segments(parts.path)}
+    if host.startswith(_CONSENT_HOSTS) or names & _CONSENT_NAMES:
+        return "consent"
+    if names & _LOGIN_NAMES:
+        return "login"
+    # A sign-in host only counts with a path (accounts.example.org/ alone may be a portal).
+    if host.startswith(_LOGIN_HOSTS) and names:
+        return "login"
+    return None
+
+
+def login_wall(
+    requested: str,
+    final: str | None,
+    title: str | None,
+    text: str | None,
+    html: str | None,
+) -> str | None:
+    """A reason when the site shows a sign-in or cookie-consent wall instead of the page, else ``None``.
+
+    Such a page says the site refuses an anonymous reader, not that the page is gone
+    (``blocked``). Fires for a redirect from ``requested`` to a sign-in or consent page,
+    or for a short page (at most :data:`SHORT_TEXT_WORDS` words of ``text``) titled
+    "Log in"/"Sign in" whose markup (``html``, the start of the body) has a password
+    field. Never fires when ``requested`` is itself a sign-in or consent page: a citation
+    of a login page that still shows it is fine.
+    """
+    if _wall_kind(requested) is not None:
+        return None
+    if final and final != requested:
+        kind = _wall_kind(final)
+        if kind == "consent":
+            return f"consent wall: redirects to a cookie-consent page {final}; the page may be fine"
+        if kind == "login":
+            return f"login wall: redirects to the sign-in page {final}; the page may be fine for signed-in readers"
+    page_title = " ".join((title or "").split())
+    head = (html or "")[:HEAD_BYTES]
+    if not page_title and head:
+        match = re.search(r"<title[^>]*>(.*?)</title>", head, re.IGNORECASE | re.DOTALL)
+        page_title = " ".join(match.group(1).split()) if match else ""
+    if (page_title and len(_WORD.findall(page_title)) <= 12 and _LOGIN_TITLE.search(page_title)
+            and _PASSWORD_INPUT.search(head) and _words_upto(text or visible_text(head), SHORT_TEXT_WORDS + 1)
+            <= SHORT_TEXT_WORDS):
+        return f"login wall: the page asks to sign in ({page_title!r}); it may be fine for signed-in readers"
     return None
 
 

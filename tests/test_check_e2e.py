@@ -356,3 +356,39 @@ def test_an_interrupted_check_leaves_no_temporary_body_behind(tmp_path: Path, mo
             time.sleep(0.05)
         store.close()
     assert left() == []
+
+
+LOGIN_FORM = """<html><head><title>Log in | Deep Post</title></head><body><nav>Home</nav><main><h1>Log in</h1>
+<form method="post" action="/accounts/login/"><label>E-mail <input type="email" name="email"></label>
+<label>Password <input type="password" name="password"></label><button>Sign in</button></form>
+<p>New here? Create an account.</p></main></body></html>"""
+
+
+def test_sign_in_and_consent_walls_are_blocked_not_drifted(world: World) -> None:
+    web = world.web
+    walled = {
+        "to_login": web.add("/news/members-story", article_html(ART["coral"], site="Deep Post")),
+        "login_here": web.add("/news/now-walled", article_html(ART["database"], site="Deep Post")),
+        "to_consent": web.add("/news/eu-story", article_html(ART["lighthouse"], site="Deep Post")),
+    }
+    report = archive([PreparedSource("/tmp/walls.md", harvest=harvest_of(list(walled.values()), "/tmp/walls.md"))],
+                     store=world.store, config=CONFIG, fetch=world.fetch(), extract_workers=0)
+    assert report.ok
+    # today: a redirect to a sign-in page, a login form at the same URL, a redirect to a consent page
+    web.redirect("/news/members-story", "/accounts/login/?next=/news/members-story", status=302)
+    web.add("/accounts/login/", LOGIN_FORM)
+    web.add("/news/now-walled", LOGIN_FORM)
+    web.redirect("/news/eu-story", "/consent?continue=/news/eu-story", status=302)
+    web.add("/consent", "<html><head><title>Before you continue</title></head><body><p>We use cookies."
+            "</p><button>Accept all</button></body></html>")
+    got = world.run(list(walled.values()))
+    for name, url in walled.items():
+        assert got[url].status is LinkStatus.BLOCKED, (name, got[url])
+        row = checks_sql.history(world.store, url)[-1]
+        assert row.status is LinkStatus.BLOCKED and row.http_status == 200
+    assert "login wall" in (got[walled["to_login"]].detail or "")
+    assert "/accounts/login/" in (got[walled["to_login"]].detail or "")
+    assert "sign in" in (got[walled["login_here"]].detail or "")
+    assert "consent" in (got[walled["to_consent"]].detail or "")
+    # a wall is never counted as a dead link by the default --fail-on
+    assert not any(r.status in (LinkStatus.DEAD, LinkStatus.SOFT404, LinkStatus.DRIFTED) for r in got.values())

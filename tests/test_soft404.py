@@ -11,6 +11,7 @@ from archiver.soft404 import (
     Probe,
     bot_wall,
     landing_redirect,
+    login_wall,
     not_found_wording,
     probe_matches,
     probe_pattern,
@@ -115,6 +116,67 @@ def test_landing_redirects(requested: str, final: str, kind: str) -> None:
 )
 def test_not_landing_redirects(requested: str, final: str | None) -> None:
     assert landing_redirect(requested, final) is None
+
+
+# -- sign-in and consent walls ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "requested,final,kind",
+    [
+        ("https://www.nytimes.com/2020/01/01/us/story.html",
+         "https://myaccount.nytimes.com/auth/login?response_type=cookie&redirect_uri=x", "login wall"),
+        ("https://www.linkedin.com/posts/someone_activity-1", "https://www.linkedin.com/authwall?trk=gf", "login wall"),
+        ("https://www.instagram.com/p/Cx1/", "https://www.instagram.com/accounts/login/?next=/p/Cx1/", "login wall"),
+        ("https://www.facebook.com/story.php?story_fbid=1", "https://www.facebook.com/login.php?next=x", "login wall"),
+        ("https://medium.com/@a/post-1", "https://medium.com/m/signin?redirect=x", "login wall"),
+        ("https://gitlab.example.org/g/p/-/issues/1", "https://gitlab.example.org/users/sign_in", "login wall"),
+        ("https://www.wsj.com/articles/x-1", "https://sso.accounts.dowjones.com/login-page?op=x", "login wall"),
+        ("https://docs.google.com/document/d/1/edit", "https://accounts.google.com/ServiceLogin?continue=x",
+         "login wall"),
+        ("https://news.yahoo.com/story-1.html", "https://guce.yahoo.com/consent?brandType=nonEu", "consent wall"),
+        ("https://www.youtube.com/watch?v=abc", "https://consent.youtube.com/m?continue=x", "consent wall"),
+        ("https://www.example.de/artikel/1", "https://www.example.de/cookie-consent?ref=x", "consent wall"),
+    ],
+)
+def test_redirects_to_sign_in_or_consent_pages_are_walls(requested: str, final: str, kind: str) -> None:
+    reason = login_wall(requested, final, None, None, None)
+    assert reason is not None and reason.startswith(kind) and final in reason
+
+
+@pytest.mark.parametrize(
+    "requested,final",
+    [
+        ("https://ex.org/login", "https://ex.org/login/"),  # the citation was a sign-in page itself
+        ("https://accounts.ex.org/help/recover", "https://accounts.ex.org/help/recover-account"),
+        ("https://ex.org/blog/how-to-login", "https://ex.org/blog/how-to-log-in"),  # words in a slug
+        ("https://ex.org/a/b", "https://ex.org/a/b"),
+        ("https://ex.org/a/b", None),
+        ("https://ex.org/a/b", "https://accounts.ex.org/"),  # a bare accounts host: a portal, not a wall
+        ("https://ex.org/papers/1", "https://id.ex.org/papers/1"),  # an identifier host is no sign-in
+        ("http://ex.org/a", "https://ex.org/a"),
+    ],
+)
+def test_other_redirects_are_not_walls(requested: str, final: str | None) -> None:
+    assert login_wall(requested, final, None, None, None) is None
+
+
+def test_a_short_page_titled_log_in_with_a_password_field_is_a_wall() -> None:
+    html = ('<html><head><title>Log into Facebook</title></head><body><form><input type="email" name="e">'
+            "<input type=password name=p></form></body></html>")
+    reason = login_wall("https://ex.org/a", "https://ex.org/a", None, None, html)
+    assert reason is not None and "Log into Facebook" in reason
+    russian = html.replace("Log into Facebook", "Вход — Пример")
+    assert login_wall("https://ex.org/a", None, None, None, russian) is not None
+
+
+def test_articles_about_signing_in_are_not_walls() -> None:
+    form = '<form><input type="password" name="p"></form>'
+    # a sign-in title without a password field, a password field under another title, a long article
+    assert login_wall("https://ex.org/a", None, "How to log in safely", "Tips.", "<p>tips</p>") is None
+    assert login_wall("https://ex.org/a", None, "Change your router settings", "Steps.", form) is None
+    long_text = " ".join(["word"] * 400)
+    assert login_wall("https://ex.org/a", None, "Sign in with passkeys: a guide", long_text, form) is None
 
 
 # -- bot walls ----------------------------------------------------------------------------------
