@@ -72,7 +72,7 @@ from archiver.config import FetchConfig
 from archiver.drift import DEFAULT_DRIFT_THRESHOLD, similarity
 from archiver.errors import ArchiverError, NotFoundError
 from archiver.examine import examine, fast_path_score, unchanged_text
-from archiver.extract import extract_job, extraction_failed, job_for
+from archiver.extract import extract_job, extraction_failed, head_text, job_for
 from archiver.pool import Handoff, Tasks, start_forkserver
 from archiver.soft404 import (
     HEAD_BYTES,
@@ -82,6 +82,7 @@ from archiver.soft404 import (
     landing_redirect,
     login_wall,
     not_found_wording,
+    page_wall,
     probe_matches,
     probe_pattern,
     probe_url,
@@ -121,6 +122,7 @@ ERROR_CLASS: Mapping[ErrorKind, LinkStatus] = {
     ErrorKind.REFUSED: LinkStatus.DEAD,
     ErrorKind.ROBOTS: LinkStatus.BLOCKED,
     ErrorKind.RATE_LIMITED: LinkStatus.BLOCKED,
+    ErrorKind.BLOCKED: LinkStatus.BLOCKED,  # set by the archive only, for completeness
     ErrorKind.TIMEOUT: LinkStatus.ERROR,
     ErrorKind.RESET: LinkStatus.ERROR,
     ErrorKind.TLS: LinkStatus.ERROR,
@@ -150,15 +152,7 @@ def _phrase(code: int) -> str:
 
 def _head(result: FetchResult) -> str | None:
     """The first bytes of the body decoded, for the markup detectors."""
-    body = result.body
-    if body is None or body.size == 0:
-        return None
-    try:
-        with body.open() as fh:
-            data = fh.read(HEAD_BYTES)
-    except OSError:
-        return None
-    return data.decode(result.encoding or "utf-8", errors="replace")
+    return head_text(result, HEAD_BYTES)
 
 
 def _strip(url: str | None) -> str | None:
@@ -282,8 +276,7 @@ def classify(
     # 4. 2xx; without a main text, the visible text of the page's start stands in (computed once)
     page_text = text or visible_text(head) or None
     requested = url or result.url
-    wall = bot_wall(code, result.headers, title, page_text, head) or \
-        login_wall(requested, result.final_url, title, page_text, head)
+    wall = page_wall(code, result.headers, requested, result.final_url, title, page_text, head)
     if wall:
         return out(LinkStatus.BLOCKED, wall)
     landing = landing_redirect(requested, result.final_url)

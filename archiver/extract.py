@@ -36,7 +36,7 @@ from archiver.types import Body, Extracted, FetchResult
 
 __all__ = [
     "MAX_EXTRACT_BYTES", "extract_html", "extract_job", "extract_result", "extract_text", "extraction_failed",
-    "job_for",
+    "head_text", "job_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -368,6 +368,26 @@ def extract_text(data: bytes, *, encoding: str | None, content_type: str | None 
         return Extracted(error="empty page")
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return Extracted(title=first[:200] or None, text=text)
+
+
+def head_text(result: FetchResult, limit: int = 64 * 1024) -> str | None:
+    """The first ``limit`` bytes of ``result``'s body decoded with its encoding (``None``
+    without a body or when a spilled body cannot be read), for the markup detectors."""
+    body = result.body
+    if body is None or body.size == 0:
+        return None
+    try:
+        if body.data is not None:
+            data = body.data[:limit]
+        else:
+            with body.open() as fh:
+                data = fh.read(limit)
+    except OSError:
+        return None
+    try:
+        return data.decode(result.encoding or "utf-8", errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")
 
 
 def job_for(result: FetchResult) -> tuple[str, bytes | str | None, str | None, str | None, str | None] | None:

@@ -22,6 +22,10 @@ Contract of :func:`archive`:
   the sha256 of the previous good snapshot: a new row, the blob reused), ``skipped``
   (already archived, or captured meanwhile by another process), ``failed`` (the capture
   failed; it is stored with its error).
+- A 2xx page that is a bot wall, a sign-in or a cookie-consent page instead of the page
+  (:func:`archiver.soft404.page_wall`) is a failed capture of kind ``blocked``: its body
+  and text are stored, it is not a good snapshot (``check`` never compares with it), and
+  the next run tries the link again.
 - Ctrl-C (``KeyboardInterrupt``) or ``stop.set()`` ends the run cleanly: what was
   fetched and extracted is saved, the report has ``interrupted=True``; claims are released.
 """
@@ -29,6 +33,7 @@ Contract of :func:`archive`:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import queue
@@ -44,7 +49,7 @@ from typing import Any, Protocol
 
 from archiver.config import FetchConfig
 from archiver.errors import ArchiverError, InvalidURLError, SourceError, StoreError
-from archiver.extract import extract_job, extract_result, extraction_failed, job_for
+from archiver.extract import HTML_TYPES, extract_job, extract_result, extraction_failed, head_text, job_for
 from archiver.pool import Handoff, Tasks, shutdown_pool, start_forkserver
 from archiver.store.core import Store, make_owner
 from archiver.types import ArchiveStatus, ErrorKind, Extracted, FetchResult, Harvest, Snapshot
@@ -258,6 +263,7 @@ class _Writer(threading.Thread):
         while not stop:
             items, stop = self._batch()
             try:
+                items = [(walled(result, extracted), extracted) for result, extracted in items]
                 if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
                     run.store.heartbeat(run.owner)
                     last_beat = time.monotonic()
@@ -276,6 +282,20 @@ class _Writer(threading.Thread):
                 for result, _ in items:
                     if result.body is not None:
                         result.body.discard()
+
+
+def walled(result: FetchResult, extracted: Extracted, url: str | None = None) -> FetchResult:
+    """``result``, or a copy failed with kind ``blocked`` when its 2xx HTML page is a bot wall,
+    a sign-in or a cookie-consent page rather than the page (its body and status kept)."""
+    if not result.ok or result.status == 304 or result.body is None or result.content_type not in HTML_TYPES:
+        return result
+    from archiver.soft404 import HEAD_BYTES, page_wall
+
+    reason = page_wall(result.status, result.headers, url or result.url, result.final_url, extracted.title,
+                       extracted.text, head_text(result, HEAD_BYTES))
+    if reason is None:
+        return result
+    return dataclasses.replace(result, error=ErrorKind.BLOCKED, message=f"blocked: {reason}")
 
 
 # -- one run -----------------------------------------------------------------------------------
@@ -326,6 +346,7 @@ class _Run:
 
     def save(self, result: FetchResult, extracted: Extracted, url: str | None = None) -> None:
         url = url or result.url
+        result = walled(result, extracted, url)
         snapshot_id = self.store.add_snapshot(result, extracted, run_id=self.run_id, url=url,
                                               release_owner=self.owner)
         self.emit(self.outcome_of(url, result, snapshot_id, extracted))
@@ -575,6 +596,7 @@ def _archive_article(
             run.report.interrupted = True
             return []
         extracted = extract_result(result) if result.ok else Extracted()
+        result = walled(result, extracted, url)  # a sign-in page's links are not the article's
         try:
             run.save(result, extracted, url)
         finally:

@@ -15,9 +15,10 @@ otherwise, so :mod:`archiver.check` can put the evidence in the check's ``detail
 - :func:`bot_wall`: the answer is a challenge or bot wall rather than the page:
   Cloudflare ("Just a moment...", "Checking your browser", ``cf-mitigated: challenge``),
   captcha pages (reCAPTCHA, hCaptcha, Turnstile), DataDome, PerimeterX, Incapsula,
-  Sucuri, DDoS-Guard, Akamai/AWS "Access Denied" pages. Title and markup markers (a
-  captcha widget's class, a vendor's script host) only count on pages with little text
-  (or a 401/403/429/503 answer), so an article with a contact form and a reCAPTCHA, or
+  Sucuri, DDoS-Guard, Akamai/AWS "Access Denied" pages. Title markers only count on pages
+  of at most :data:`SHORT_TEXT_WORDS` words, markup markers (a captcha widget's class, a
+  vendor's script host) on pages of at most :data:`WALL_MARKUP_WORDS` (either on a
+  401/403/429/503 answer), so an article with a contact form and a reCAPTCHA, or
   headlined "Access Denied: ...", is not a wall.
 - :func:`login_wall`: the site asks to sign in or to accept cookies instead of showing
   the page: a deep URL now redirected to a sign-in page (``/login``, ``/signin``,
@@ -49,10 +50,12 @@ from archiver.types import ErrorKind
 __all__ = [
     "PROBE_SIMILARITY",
     "SHORT_TEXT_WORDS",
+    "WALL_MARKUP_WORDS",
     "Probe",
     "bot_wall",
     "landing_redirect",
     "login_wall",
+    "page_wall",
     "not_found_wording",
     "probe_matches",
     "probe_pattern",
@@ -62,6 +65,10 @@ __all__ = [
 
 #: A text of at most this many words may be an error page; longer texts are articles.
 SHORT_TEXT_WORDS = 150
+#: Markup markers alone (a captcha widget's class, a vendor's script) make a wall only on a
+#: page with at most this many words: a wall shows a sentence or two, while a short article
+#: with a reCAPTCHA on its comment form still has a paragraph or more.
+WALL_MARKUP_WORDS = 60
 #: A page at least this similar to the answer for a random sibling URL is a soft 404.
 PROBE_SIMILARITY = 0.85
 #: How much of a body the markup detectors read.
@@ -290,7 +297,7 @@ def bot_wall(
         for pattern, why in _WALL_TITLE:
             if pattern.search(page_title):
                 return f"bot wall: {why} ({page_title!r})"
-    if words <= SHORT_TEXT_WORDS or refused:
+    if words <= WALL_MARKUP_WORDS or refused:
         for pattern, why in _WALL_MARK:
             if pattern.search(head):
                 return f"bot wall: {why}"
@@ -364,6 +371,22 @@ def login_wall(
             <= SHORT_TEXT_WORDS):
         return f"login wall: the page asks to sign in ({page_title!r}); it may be fine for signed-in readers"
     return None
+
+
+def page_wall(
+    status: int | None,
+    headers: Mapping[str, str] | None,
+    requested: str,
+    final: str | None,
+    title: str | None,
+    text: str | None,
+    html: str | None,
+) -> str | None:
+    """:func:`bot_wall`, else :func:`login_wall`, for a 2xx page: the reason the page shown
+    is a wall rather than the page, or ``None``. ``text`` may be ``None`` (the visible text
+    of ``html`` stands in); ``html`` is the start of the body decoded."""
+    page_text = text or visible_text((html or "")[:HEAD_BYTES]) or None
+    return bot_wall(status, headers, title, page_text, html) or login_wall(requested, final, title, page_text, html)
 
 
 _TAGS = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.IGNORECASE | re.DOTALL)

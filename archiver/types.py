@@ -112,7 +112,11 @@ class Harvest:
 
 
 class ErrorKind(StrEnum):
-    """Why a fetch failed: a closed set. A 4xx/5xx answer is ``HTTP_ERROR``."""
+    """Why a fetch failed: a closed set. A 4xx/5xx answer is ``HTTP_ERROR``.
+
+    ``BLOCKED`` is never set by the fetcher: the archive marks a 2xx capture with it when
+    the page is a bot wall, a sign-in or a cookie-consent page rather than the page.
+    """
 
     DNS = "dns"
     REFUSED = "refused"
@@ -127,6 +131,7 @@ class ErrorKind(StrEnum):
     TRUNCATED = "truncated"
     RATE_LIMITED = "rate_limited"
     HTTP_ERROR = "http_error"
+    BLOCKED = "blocked"
 
 
 @dataclass(frozen=True)

@@ -409,3 +409,50 @@ def test_a_ctrl_c_inside_submit_leaves_the_count_right() -> None:
     time.sleep(0.5)
     assert got == after_wait and tasks.pending == 0  # no task was still running when wait() returned
     tasks.close()
+
+
+LOGIN_FORM = (
+    "<html><head><title>Sign in</title></head><body><form action='/login'><input name='user'>"
+    "<input type='password' name='pw'><button>Sign in</button></form></body></html>"
+)
+
+
+def test_a_wall_instead_of_the_page_is_a_failed_capture_kept_and_retried(fakeweb, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    news = (ARCHIVE / "news_utf8.html").read_bytes()
+    challenge = (Path(__file__).parent / "fixtures" / "check" / "cloudflare_challenge.html").read_bytes()
+    fakeweb.add("/login", body=LOGIN_FORM)
+    u = {
+        "to_login": fakeweb.redirect("/members/story", "/login?next=/members/story", status=302),
+        "challenge": fakeweb.add("/walled/story", body=challenge, content_type="text/html"),
+        "consent": fakeweb.redirect("/eu/story", "/consent?continue=/eu/story", status=302),
+        "fine": fakeweb.add("/fine/story", body=news, content_type="text/html"),
+        # an article with a reCAPTCHA on its comment form is an article, not a wall
+        "recaptcha": fakeweb.add("/with/captcha", body=(Path(__file__).parent / "fixtures" / "check" /
+                                                        "article_with_recaptcha.html").read_bytes(),
+                                 content_type="text/html"),
+    }
+    fakeweb.add("/consent", body="<html><head><title>Before you continue</title></head><body><p>We use cookies.</p>"
+                "<button>Accept all</button></body></html>")
+    report = run([synthetic(list(u.values()))], db_path)
+    out = by_url(report)
+    assert out[u["fine"]].status is ArchiveStatus.ARCHIVED and out[u["recaptcha"]].status is ArchiveStatus.ARCHIVED
+    for name in ("to_login", "challenge", "consent"):
+        o = out[u[name]]
+        assert o.status is ArchiveStatus.FAILED and o.error_kind is ErrorKind.BLOCKED, (name, o)
+        assert o.http_status == 200 and o.error and o.error.startswith("blocked: ")
+    assert "login wall" in (out[u["to_login"]].error or "")
+    assert "Cloudflare" in (out[u["challenge"]].error or "")
+    assert "consent wall" in (out[u["consent"]].error or "")
+    assert report.failed_by_kind() == {"blocked": 3} and not report.ok
+    with Store.open(db_path) as st:
+        snap = st.snapshot(out[u["challenge"]].snapshot_id)  # type: ignore[arg-type]
+        # stored as a failed capture, with what the site showed (body and text) kept
+        assert not snap.ok and snap.error_kind == "blocked" and snap.sha256
+        assert st.read_blob(snap.sha256) == challenge
+        assert st.latest_snapshot(u["challenge"]) is None  # no good snapshot: check never compares with it
+    # the next run tries the walled links again; a wall that went away gives a good snapshot
+    fakeweb.add("/walled/story", body=news, content_type="text/html")
+    again = by_url(run([synthetic(list(u.values()))], db_path))
+    assert again[u["fine"]].status is ArchiveStatus.SKIPPED
+    assert again[u["challenge"]].status is ArchiveStatus.ARCHIVED
+    assert again[u["to_login"]].status is ArchiveStatus.FAILED

@@ -217,6 +217,15 @@ def test_article_with_a_recaptcha_form_is_not_a_wall() -> None:
     assert bot_wall(200, {}, "How we restored the old mill | Heritage Trust", None, html) is None
 
 
+def test_a_captcha_widget_makes_a_wall_only_on_a_page_with_a_sentence_or_two() -> None:
+    html = (FIX / "article_with_recaptcha.html").read_text()
+    brief = " ".join(["word"] * 100)  # the main text of a short news brief with a comment form
+    assert bot_wall(200, {}, "How we restored the old mill", brief, html) is None
+    wall = "Please complete the security check to continue to the site."
+    assert "reCAPTCHA" in (bot_wall(200, {}, "example.org", wall, html) or "")
+    assert "reCAPTCHA" in (bot_wall(403, {}, "example.org", brief, html) or "")  # a refusal: any length
+
+
 def test_plain_pages_are_not_walls() -> None:
     assert bot_wall(200, {"Server": "cloudflare"}, "City council approves bike lanes", ARTICLE, "<p>hi</p>") is None
     assert bot_wall(403, {}, None, None, "<h1>Forbidden</h1>") is None  # a 403, but no wall markers
