@@ -13,7 +13,6 @@ Exit codes (all commands): 0 success; 1 the command ran but found problems
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import json
 import os
@@ -134,7 +133,7 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("archiver: interrupted", err=True)
             sys.exit(130)
-        except BrokenPipeError:  # `archiver ... | head`: the reader has enough; not an error
+        except BrokenPipeError:  # a write to the closed pipe that no helper below caught: not an error
             _silence_stdout()
             sys.exit(0)
         except OSError as exc:
@@ -144,30 +143,53 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_STDOUT_CLOSED = False
+
+
 def _silence_stdout() -> None:
     """Point standard output at /dev/null so nothing more (nor the exit flush) hits the closed pipe."""
+    global _STDOUT_CLOSED
+    _STDOUT_CLOSED = True
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def stdout_closed() -> bool:
+    """Whether the reader of standard output went away (``archiver check | head -1``)."""
+    return _STDOUT_CLOSED
+
+
+def echo(message: str = "", *, nl: bool = True) -> None:
+    """``click.echo`` to standard output that survives its reader leaving.
+
+    ``archiver check | head -1``: once the pipe is closed, what is still written goes to
+    os.devnull and the command goes on to the end, so its exit code is its own (1 for
+    dead links, under ``set -o pipefail`` too), not that of the closed pipe.
+    """
+    try:
+        click.echo(message, nl=nl)
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 class PipeSafeConsole(Console):
-    """A rich console on standard output whose closed pipe is a ``BrokenPipeError``.
+    """A rich console on standard output that survives its reader leaving (see :func:`echo`).
 
-    rich's own ``on_broken_pipe`` raises ``SystemExit(1)``, which would make
-    ``archiver status | head -1`` exit 1 ("problems found"); the error reaches
-    :func:`handle_errors` instead (exit 0), or a command that wants to go on without stdout.
+    rich's own ``on_broken_pipe`` raises ``SystemExit(1)``, which would end
+    ``archiver status | head -1`` early with exit 1 ("problems found"); here the console
+    goes quiet and the command goes on to its own exit code (see :func:`stdout_closed`).
     """
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
         _silence_stdout()
-        raise BrokenPipeError(errno.EPIPE, "standard output was closed")
 
 
 def emit_json(obj: Any) -> None:
-    """Write one JSON object as one line on standard output."""
-    click.echo(json.dumps(to_jsonable(obj), ensure_ascii=False, sort_keys=False))
+    """Write one JSON object as one line on standard output (see :func:`echo` for a closed pipe)."""
+    echo(json.dumps(to_jsonable(obj), ensure_ascii=False, sort_keys=False))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line, for scripts.")

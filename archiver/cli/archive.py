@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import os
 import sys
 import threading
@@ -32,6 +31,7 @@ from archiver.cli._app import (
     json_option,
     main,
     open_store,
+    stdout_closed,
 )
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
@@ -104,21 +104,15 @@ class _Display:
             self.done += 1
             self.failed += outcome.status is ArchiveStatus.FAILED
             if self.as_json and not self.stdout_closed:
-                try:
-                    emit_json(outcome.to_json())
-                    self.lines_written += 1
-                except OSError as exc:
-                    if not _is_broken_pipe(exc):
-                        raise
+                emit_json(outcome.to_json())
+                if stdout_closed():
                     self.close_stdout()
+                else:
+                    self.lines_written += 1
             if self.progress is not None:
                 rate = self.done / max(time.monotonic() - self.started, 1e-6)
                 self.progress.update(self.task, advance=1, rate=f"{rate:.1f}/s",
                                      failures=f"[red]{self.failed} failed[/]" if self.failed else "")
-
-
-def _is_broken_pipe(exc: OSError) -> bool:
-    return isinstance(exc, BrokenPipeError) or exc.errno in (errno.EPIPE, errno.EINVAL)
 
 
 def _render_summary(console: Console, report: ArchiveReport, db_path: Path) -> None:
@@ -212,13 +206,11 @@ def archive_command(
             )
     finally:
         shutdown_pool()
-    try:
-        _render_summary(display.summary_console(), report, db_path)
-    except OSError as exc:  # `archiver archive SOURCE | head -1`: the summary goes to stderr instead
-        if not _is_broken_pipe(exc) or display.stdout_closed:
-            raise
+    console = display.summary_console()
+    _render_summary(console, report, db_path)
+    if console is not display.err and stdout_closed():  # `archiver archive SOURCE | head -1`
         display.close_stdout()
-        _render_summary(display.err, report, db_path)
+        _render_summary(display.err, report, db_path)  # the summary goes to standard error instead
     if display.stdout_closed:
         display.err.print(
             f"note: standard output was closed after {display.lines_written} JSON line(s); "

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from archiver.check import DEFAULT_FAIL_ON, check, check_offline, counts_as_failure, summarize
-from archiver.cli._app import PipeSafeConsole, db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli._app import PipeSafeConsole, db_option, echo, emit_json, handle_errors, json_option, main, open_store
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
 from archiver.drift import DEFAULT_DRIFT_THRESHOLD
@@ -124,7 +124,7 @@ def _render_lines(results: list[CheckResult], offline: bool) -> None:
             cells = [f"{status.value:<9}", f"{r.http_status or '':>4}", f"{sim:>5}", f"{streak:>3}"]
             if offline:
                 cells.append(f"{when:<16}")
-            click.echo("  ".join([*cells, r.url, _detail(r)]).rstrip())
+            echo("  ".join([*cells, r.url, _detail(r)]).rstrip())
 
 
 def _render_summary(console: Console, results: list[CheckResult], failing: list[CheckResult],

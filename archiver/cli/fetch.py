@@ -6,7 +6,7 @@ import re
 
 import click
 
-from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.cli._app import echo, emit_json, handle_errors, json_option, main
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
 from archiver.fetch import fetch_one
@@ -75,7 +75,7 @@ def fetch_command(url: str, fetch_config: FetchConfig, as_json: bool) -> None:
         if as_json:
             emit_json(result_json(result))
         else:
-            click.echo("\n".join(render(result)))
+            echo("\n".join(render(result)))
     finally:
         if result.body is not None:
             result.body.discard()

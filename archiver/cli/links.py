@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from archiver.cli._app import emit_json, handle_errors, json_option, main
+from archiver.cli._app import echo, emit_json, handle_errors, json_option, main
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
 from archiver.harvest import Fetch, HarvestSet, harvest_sources
@@ -120,5 +120,5 @@ def links(
         return
     width = len(str(max((len(link.occurrences) for link in result.links), default=1)))
     for link in result.links:
-        click.echo(f"{len(link.occurrences):>{width}}  {link.url}")
+        echo(f"{len(link.occurrences):>{width}}  {link.url}")
     click.echo(summary(result), err=True)

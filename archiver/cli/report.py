@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from archiver.cli._app import db_option, handle_errors, json_option, main, open_store
+from archiver.cli._app import db_option, echo, handle_errors, json_option, main, open_store
 from archiver.report import FORMATS, build_report, render
 
 
@@ -59,4 +59,4 @@ def report_command(
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output} ({len(report.entries)} citations, {fmt})", err=True)
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
