@@ -60,6 +60,7 @@ import http
 import logging
 import queue
 import random
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -826,6 +827,9 @@ def _check(store: Store, selected: list[str], config: FetchConfig, threshold: fl
         yield from run.flush(force=True)
     except (KeyboardInterrupt, GeneratorExit):
         interrupted = True
+        raise
+    except sqlite3.DatabaseError as exc:  # a damaged file met by a reader: write nothing more to it
+        store.note_damage(exc)
         raise
     finally:
         with contextlib.suppress(Exception):

@@ -62,3 +62,12 @@ class QueryError(ArchiverError):
     def __init__(self, message: str, target: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, target)
         self.hint = hint
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """Whether a SQLite error says the database file is damaged (``SQLITE_CORRUPT``/``SQLITE_NOTADB``)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (11, 26):  # the primary code of an extended one
+        return True
+    message = str(exc)
+    return "malformed" in message or "not a database" in message or "corrupt" in message

@@ -464,6 +464,9 @@ def archive(
                  fetch_article=fetch_article, on_plan=on_plan)
     except KeyboardInterrupt:
         report.interrupted = True
+    except sqlite3.DatabaseError as exc:  # a damaged file met by a reader: write nothing more to it
+        st.note_damage(exc)
+        raise
     finally:
         if run is not None and run.tasks is not None:
             try:

@@ -106,3 +106,73 @@ def test_a_body_overwritten_with_text_is_corrupt(damaged: tuple[Path, str]) -> N
         assert report.blobs_checked == 3 and [p.kind for p in report.problems] == ["corrupt"]
         with pytest.raises(StoreError, match="corrupt .*stored as str"):
             st.read_blob(sha)
+
+
+# -- a damaged database file (pages overwritten), as a disk or a copy gone wrong leaves it -------
+
+
+def _damage_pages(db: Path, table: str) -> None:
+    """Overwrite the b-tree pages of ``table`` (not its root) with 0xAB, as a bad disk sector would."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype != 'internal'"
+                                            " ORDER BY pageno", [table])]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    assert pages, table
+    data = bytearray(db.read_bytes())
+    for page in pages[: max(1, len(pages) // 2)]:
+        data[(page - 1) * size: page * size] = b"\xab" * size
+    db.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def broken_file(tmp_path: Path) -> Path:
+    db = tmp_path / "b.db"
+    with Store.open(db) as st:
+        for i in range(40):
+            url = f"https://example.com/p{i}"
+            st.add_snapshot(FetchResult(url=url, final_url=url, status=200, body=Body.from_bytes(_page(i) * 3),
+                                        content_type="text/html", encoding="utf-8", encoding_source="header",
+                                        attempts=1), None)
+    _damage_pages(db, "blobs")
+    return db
+
+
+@pytest.mark.parametrize("args,meets_damage", [
+    (["status"], True), (["show", "https://example.com/p3", "--raw"], True),
+    (["search", "words"], False), (["check", "--offline"], False),  # they never read the bodies
+])
+def test_a_damaged_file_gives_one_line_and_is_left_alone(broken_file: Path, args: list[str],
+                                                         meets_damage: bool) -> None:
+    before = broken_file.read_bytes()
+    result = CliRunner().invoke(main, [*args, "--db", str(broken_file)])
+    assert (result.exit_code == 2) is meets_damage, result.output
+    if not meets_damage:
+        assert "Traceback" not in result.output
+    else:
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "damaged" in lines[0] and "fsck" in lines[0], result.stderr
+        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert broken_file.read_bytes() == before
+
+
+def test_fsck_reports_a_damaged_file(broken_file: Path) -> None:
+    result = CliRunner().invoke(main, ["fsck", "--db", str(broken_file)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "corrupt" in result.output or "integrity" in result.output
+
+
+def test_no_write_is_tried_once_the_file_showed_damage(tmp_path: Path) -> None:
+    import sqlite3
+
+    with Store.open(tmp_path / "c.db") as st:
+        with pytest.raises(StoreError, match="damaged"), st.write():
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        assert st.damaged is not None
+        with pytest.raises(StoreError, match="nothing more is written"), st.write() as conn:
+            conn.execute("INSERT INTO runs (command, started_at) VALUES ('x', 'y')")  # never reached
+        assert st.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0

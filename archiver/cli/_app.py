@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from rich.console import Console
 
 from archiver import __version__
 from archiver.config import DB_ENV_VAR, DEFAULT_DB
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, is_corruption
 from archiver.types import to_jsonable
 
 if TYPE_CHECKING:
@@ -139,8 +140,19 @@ def handle_errors(func: F) -> F:
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             fail(f"{where}{exc.strerror or exc}", 2)
+        except sqlite3.DatabaseError as exc:  # met while reading or writing, after the open
+            fail(database_failure(exc, kwargs.get("db_path")), 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def database_failure(exc: sqlite3.DatabaseError, db_path: object = None) -> str:
+    """One line for a database error that escaped the library: a damaged file, most likely."""
+    where = f"{db_path}: " if db_path else ""
+    if is_corruption(exc):
+        hint = f"`archiver fsck{f' --db {db_path}' if db_path else ''}` says what is damaged"
+        return f"{where}the database is damaged ({exc}); {hint}"
+    return f"{where}database error ({exc})"
 
 
 _STDOUT_CLOSED = False

@@ -47,7 +47,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver.config import default_db_path
-from archiver.errors import NotADatabaseError, NotFoundError, StoreError
+from archiver.errors import NotADatabaseError, NotFoundError, StoreError, is_corruption
 from archiver.pool import pid_alive
 from archiver.store.migrations import MIGRATIONS, applied, migrate
 from archiver.types import Body, ErrorKind, Extracted, FetchResult, Harvest, Hop, LinkStatus, Snapshot
@@ -300,6 +300,8 @@ class Store:
         self.db = db
         self.path = path
         self.read_only = read_only
+        #: The error that showed the file is damaged, once one did: :meth:`write` then refuses.
+        self.damaged: sqlite3.DatabaseError | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -446,6 +448,8 @@ class Store:
                 " cannot record anything; reading commands (status, search, show, check --offline) still work",
                 str(self.path),
             )
+        if self.damaged is not None:
+            raise self._damage_error(self.damaged)
         conn = self.db.conn
         if conn.in_transaction:  # nested: join the outer transaction
             yield conn
@@ -453,9 +457,13 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError) and is_corruption(exc):
+                self.damaged = exc
+                raise self._damage_error(exc) from exc
             raise
         try:
             conn.execute("COMMIT")
@@ -466,6 +474,18 @@ class Store:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             raise
+
+    def note_damage(self, exc: BaseException) -> None:
+        """Remember that ``exc`` (met by a reader) says the file is damaged: no write is tried after it."""
+        if isinstance(exc, sqlite3.DatabaseError) and is_corruption(exc):
+            self.damaged = exc
+
+    def _damage_error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        return StoreError(
+            f"the database is damaged ({exc}); nothing more is written to it; `archiver fsck --db {self.path}`"
+            " says what is damaged",
+            str(self.path),
+        )
 
     def migrations(self) -> list[str]:
         """Names of the applied migrations, in order."""
@@ -884,9 +904,18 @@ class Store:
         checked = 0
         nbytes = 0
         conn = self.db.conn
-        rowids = [r[0] for r in conn.execute("SELECT rowid FROM blobs ORDER BY rowid")]
+        try:
+            rowids = [r[0] for r in conn.execute("SELECT rowid FROM blobs ORDER BY rowid")]
+        except sqlite3.DatabaseError as exc:  # a damaged file: what can be read is still checked below
+            problems.append(FsckProblem("corrupt", "blobs", f"cannot list the stored bodies ({exc})"))
+            rowids = []
         for rowid in rowids:
-            row = conn.execute("SELECT sha256, size, compression FROM blobs WHERE rowid = ?", [rowid]).fetchone()
+            try:
+                row = conn.execute("SELECT sha256, size, compression FROM blobs WHERE rowid = ?", [rowid]).fetchone()
+            except sqlite3.DatabaseError as exc:
+                checked += 1
+                problems.append(FsckProblem("corrupt", f"body row {rowid}", f"cannot be read ({exc})"))
+                continue
             sha, size, compression = row
             digest = hashlib.sha256()
             length = 0
@@ -902,7 +931,7 @@ class Store:
                     tail = unpacker.flush()
                     digest.update(tail)
                     length += len(tail)
-            except (zlib.error, sqlite3.OperationalError) as exc:  # OperationalError: data is not a blob
+            except (zlib.error, sqlite3.DatabaseError) as exc:  # OperationalError: data is not a blob
                 nbytes += length
                 problems.append(FsckProblem("corrupt", sha, f"cannot be decompressed ({exc}){used_by(sha)}"))
                 continue
@@ -911,12 +940,18 @@ class Store:
                 problems.append(FsckProblem("sha256", sha, f"content hashes to {digest.hexdigest()}{used_by(sha)}"))
             elif length != size:
                 problems.append(FsckProblem("size", sha, f"recorded size {size}, actual {length}{used_by(sha)}"))
-        for row in conn.execute(
-            "SELECT s.id, s.sha256 FROM snapshots s LEFT JOIN blobs b ON b.sha256 = s.sha256"
-            " WHERE s.sha256 IS NOT NULL AND b.sha256 IS NULL"
-        ):
-            problems.append(FsckProblem("missing_blob", f"snapshot {row[0]}", f"its body {row[1]} is not stored"))
-        results = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        try:
+            for row in conn.execute(
+                "SELECT s.id, s.sha256 FROM snapshots s LEFT JOIN blobs b ON b.sha256 = s.sha256"
+                " WHERE s.sha256 IS NOT NULL AND b.sha256 IS NULL"
+            ):
+                problems.append(FsckProblem("missing_blob", f"snapshot {row[0]}", f"its body {row[1]} is not stored"))
+        except sqlite3.DatabaseError as exc:
+            problems.append(FsckProblem("corrupt", "snapshots", f"cannot match snapshots with bodies ({exc})"))
+        try:
+            results = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as exc:
+            results = [str(exc)]
         integrity = "ok" if results == ["ok"] else "; ".join(results)
         if integrity != "ok":
             problems.append(FsckProblem("integrity", str(self.path), integrity))
