@@ -123,7 +123,8 @@ ERROR_CLASS: Mapping[ErrorKind, LinkStatus] = {
     ErrorKind.REFUSED: LinkStatus.DEAD,
     ErrorKind.ROBOTS: LinkStatus.BLOCKED,
     ErrorKind.RATE_LIMITED: LinkStatus.BLOCKED,
-    ErrorKind.BLOCKED: LinkStatus.BLOCKED,  # set by the archive only, for completeness
+    ErrorKind.BLOCKED: LinkStatus.BLOCKED,  # these two are set by the archive only, for completeness
+    ErrorKind.SOFT404: LinkStatus.SOFT404,
     ErrorKind.TIMEOUT: LinkStatus.ERROR,
     ErrorKind.RESET: LinkStatus.ERROR,
     ErrorKind.TLS: LinkStatus.ERROR,

@@ -22,10 +22,11 @@ Contract of :func:`archive`:
   the sha256 of the previous good snapshot: a new row, the blob reused), ``skipped``
   (already archived, or captured meanwhile by another process), ``failed`` (the capture
   failed; it is stored with its error).
-- A 2xx page that is a bot wall, a sign-in or a cookie-consent page instead of the page
-  (:func:`archiver.soft404.page_wall`) is a failed capture of kind ``blocked``: its body
-  and text are stored, it is not a good snapshot (``check`` never compares with it), and
-  the next run tries the link again.
+- A 2xx answer that is not the cited page is a failed capture (:func:`not_the_page`): kind
+  ``blocked`` for a bot wall, a sign-in or a cookie-consent page, ``soft404`` for a deep
+  link now ending on a home, landing, error or parent page or a short page saying "not
+  found". Its body and text are stored, it is not a good snapshot (``check`` never
+  compares with it), and the next run tries the link again.
 - Ctrl-C (``KeyboardInterrupt``) or ``stop.set()`` ends the run cleanly: what was
   fetched and extracted is saved, the report has ``interrupted=True``; claims are released.
 """
@@ -263,7 +264,7 @@ class _Writer(threading.Thread):
         while not stop:
             items, stop = self._batch()
             try:
-                items = [(walled(result, extracted), extracted) for result, extracted in items]
+                items = [(not_the_page(result, extracted), extracted) for result, extracted in items]
                 if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
                     run.store.heartbeat(run.owner)
                     last_beat = time.monotonic()
@@ -284,18 +285,34 @@ class _Writer(threading.Thread):
                         result.body.discard()
 
 
-def walled(result: FetchResult, extracted: Extracted, url: str | None = None) -> FetchResult:
-    """``result``, or a copy failed with kind ``blocked`` when its 2xx HTML page is a bot wall,
-    a sign-in or a cookie-consent page rather than the page (its body and status kept)."""
-    if not result.ok or result.status == 304 or result.body is None or result.content_type not in HTML_TYPES:
-        return result
-    from archiver.soft404 import HEAD_BYTES, page_wall
+def not_the_page(result: FetchResult, extracted: Extracted, url: str | None = None) -> FetchResult:
+    """``result``, or a copy failed with an error when its 2xx answer is not the cited page.
 
-    reason = page_wall(result.status, result.headers, url or result.url, result.final_url, extracted.title,
-                       extracted.text, head_text(result, HEAD_BYTES))
-    if reason is None:
+    Kind ``blocked``: a bot wall, a sign-in or a cookie-consent page
+    (:func:`archiver.soft404.page_wall`). Kind ``soft404``: the link ``url`` now ends on a
+    home, landing, error or parent page (:func:`~archiver.soft404.landing_redirect`), or a
+    short page's title or text says it was not found (an article *about* 404 pages has more
+    than :data:`~archiver.soft404.SHORT_TEXT_WORDS` words and is kept). The body, status and
+    text stay with the failed capture; it is not a good snapshot, so ``check`` never
+    compares with it and the next run tries the link again.
+    """
+    if not result.ok or result.status == 304 or result.body is None:
         return result
-    return dataclasses.replace(result, error=ErrorKind.BLOCKED, message=f"blocked: {reason}")
+    from archiver.soft404 import HEAD_BYTES, is_short, landing_redirect, not_found_wording, page_wall
+
+    requested = url or result.url
+    html = result.content_type in HTML_TYPES
+    if html:
+        wall = page_wall(result.status, result.headers, requested, result.final_url, extracted.title,
+                         extracted.text, head_text(result, HEAD_BYTES))
+        if wall:
+            return dataclasses.replace(result, error=ErrorKind.BLOCKED, message=f"blocked: {wall}")
+    gone = landing_redirect(requested, result.final_url)
+    if gone is None and html and is_short(extracted.text):
+        gone = not_found_wording(extracted.title, extracted.text)
+    if gone:
+        return dataclasses.replace(result, error=ErrorKind.SOFT404, message=f"soft404: {gone}")
+    return result
 
 
 # -- one run -----------------------------------------------------------------------------------
@@ -346,7 +363,7 @@ class _Run:
 
     def save(self, result: FetchResult, extracted: Extracted, url: str | None = None) -> None:
         url = url or result.url
-        result = walled(result, extracted, url)
+        result = not_the_page(result, extracted, url)
         snapshot_id = self.store.add_snapshot(result, extracted, run_id=self.run_id, url=url,
                                               release_owner=self.owner)
         self.emit(self.outcome_of(url, result, snapshot_id, extracted))
@@ -599,7 +616,7 @@ def _archive_article(
             run.report.interrupted = True
             return []
         extracted = extract_result(result) if result.ok else Extracted()
-        result = walled(result, extracted, url)  # a sign-in page's links are not the article's
+        result = not_the_page(result, extracted, url)  # a sign-in page's links are not the article's
         try:
             run.save(result, extracted, url)
         finally:

@@ -53,6 +53,7 @@ __all__ = [
     "WALL_MARKUP_WORDS",
     "Probe",
     "bot_wall",
+    "is_short",
     "landing_redirect",
     "login_wall",
     "page_wall",
@@ -141,6 +142,11 @@ def _words_upto(text: str, cap: int) -> int:
     if _at_least_words(cap).match(text):
         return cap
     return len(_WORD.findall(text))
+
+
+def is_short(text: str | None) -> bool:
+    """Whether ``text`` has at most :data:`SHORT_TEXT_WORDS` words (an error page's length)."""
+    return _words_upto(text or "", SHORT_TEXT_WORDS + 1) <= SHORT_TEXT_WORDS
 
 
 def not_found_wording(title: str | None, text: str | None) -> str | None:

@@ -114,8 +114,9 @@ class Harvest:
 class ErrorKind(StrEnum):
     """Why a fetch failed: a closed set. A 4xx/5xx answer is ``HTTP_ERROR``.
 
-    ``BLOCKED`` is never set by the fetcher: the archive marks a 2xx capture with it when
-    the page is a bot wall, a sign-in or a cookie-consent page rather than the page.
+    ``BLOCKED`` and ``SOFT404`` are never set by the fetcher: the archive marks a 2xx
+    capture with them when the answer is not the cited page (a bot wall, a sign-in or a
+    cookie-consent page; a redirect to a home or landing page, a "not found" page).
     """
 
     DNS = "dns"
@@ -132,6 +133,7 @@ class ErrorKind(StrEnum):
     RATE_LIMITED = "rate_limited"
     HTTP_ERROR = "http_error"
     BLOCKED = "blocked"
+    SOFT404 = "soft404"
 
 
 @dataclass(frozen=True)

@@ -456,3 +456,33 @@ def test_a_wall_instead_of_the_page_is_a_failed_capture_kept_and_retried(fakeweb
     assert again[u["fine"]].status is ArchiveStatus.SKIPPED
     assert again[u["challenge"]].status is ArchiveStatus.ARCHIVED
     assert again[u["to_login"]].status is ArchiveStatus.FAILED
+
+
+def test_a_soft_404_is_a_failed_capture_and_never_replaces_the_good_snapshot(fakeweb, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    news = (ARCHIVE / "news_utf8.html").read_bytes()
+    long_text = " ".join(f"Broken links number {i} in the tally of rotten citations." for i in range(40))
+    about_404 = f"<html><head><title>Page not found: why links rot</title></head><body><p>{long_text}</p></body></html>"
+    fakeweb.add("/", body="<html><head><title>Front page</title></head><body><p>Welcome home.</p></body></html>")
+    u = {
+        "story": fakeweb.add("/news/2024/story", body=news, content_type="text/html"),
+        "to_home": fakeweb.redirect("/news/2019/old-story", "/", status=302),
+        "about_404": fakeweb.add("/essays/link-rot", body=about_404),
+    }
+    first = by_url(run([synthetic(list(u.values()))], db_path))
+    assert first[u["story"]].status is ArchiveStatus.ARCHIVED
+    assert first[u["about_404"]].status is ArchiveStatus.ARCHIVED  # an article about 404 pages is kept
+    home = first[u["to_home"]]
+    assert home.status is ArchiveStatus.FAILED and home.error_kind is ErrorKind.SOFT404
+    assert "home page" in (home.error or "") and home.http_status == 200
+    # the story is gone today, as a 200 "Page not found" page: a refresh must not take it for the story
+    fakeweb.add("/news/2024/story", body="<html><head><title>Page not found</title></head><body><h1>Page not found"
+                "</h1><p>Sorry, this page does not exist.</p></body></html>")
+    again = by_url(run([synthetic([u["story"]])], db_path, refresh=True))
+    gone = again[u["story"]]
+    assert gone.status is ArchiveStatus.FAILED and gone.error_kind is ErrorKind.SOFT404, gone
+    assert "not found" in (gone.error or "").lower()
+    with Store.open(db_path) as st:
+        good = st.latest_snapshot(u["story"])
+        assert good is not None and good.id == first[u["story"]].snapshot_id  # still the real story
+        failed = st.snapshot(gone.snapshot_id)  # type: ignore[arg-type]
+        assert not failed.ok and failed.error_kind == "soft404" and failed.title == "Page not found"
