@@ -148,6 +148,15 @@ def test_inline_html_link_has_its_anchor() -> None:
     assert (citation.anchor, citation.context) == ("the report", "See the report.")
 
 
+def test_the_text_of_an_inline_html_link_is_its_anchor_not_another_citation() -> None:
+    # markdown-it-py's linkify fixture "don't touch text in html <a> tags"
+    cits = harvest_markdown('<a href="https://example.com">https://example.com</a>\n', "a.md")
+    assert [(c.raw, c.anchor) for c in cits] == [("https://example.com", "https://example.com")]
+    text = 'See <a href="https://y.org/">www.other.org</a> and https://z.org/x, or <a href="https://q.org">q</a>.\n'
+    assert [(c.raw, c.anchor) for c in harvest_markdown(text, "a.md")] == [
+        ("https://y.org/", "www.other.org"), ("https://z.org/x", None), ("https://q.org", "q")]
+
+
 def test_link_list_context_is_the_sentence_before_it() -> None:
     text = (
         "# Title\n\nThe ministry published three documents on Monday.\n\n"

@@ -307,6 +307,42 @@ def test_deliberate_choices(text: str, expected: list[str]) -> None:
     assert raws(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the authority (host and port) ends at what no host holds (robinst/linkify, bleach)
+        ("[http://example.com|Example]", ["http://example.com"]),  # wiki and Jira link markup
+        ("[https://x.org/page|https://x.org/page|smart-link]", ["https://x.org/page", "https://x.org/page"]),
+        ("|https://b.org/y| table cell", ["https://b.org/y"]),
+        ("<a href='http://example.org'/>", ["http://example.org"]),
+        ("https://a.com'https://b.com", ["https://a.com", "https://b.com"]),
+        ("https://a.org,https://b.org", ["https://a.org", "https://b.org"]),
+        ("http://user:pa,ss@host.org/x", ["http://user:pa,ss@host.org/x"]),  # userinfo is left alone
+        ("http://[::1]:8080/x", ["http://[::1]:8080/x"]),
+        ("https://example.org-- which", ["https://example.org"]),  # a host never ends in a hyphen
+        ("https://example.com-/", ["https://example.com"]),
+        ("http://bar.com:xkcd", ["http://bar.com"]),  # a port is ASCII digits
+        ("http://foo.com:\u0663\u0669/", ["http://foo.com"]),
+        # a path keeps what real URLs hold
+        ("https://fonts.googleapis.com/css?family=Roboto|Open+Sans", [
+            "https://fonts.googleapis.com/css?family=Roboto|Open+Sans"]),
+        ("http://example.org/\u00a1", ["http://example.org/\u00a1"]),  # "¡" opens a phrase, never ends one
+        # a closing bracket that closes nothing: GitHub's autolink rule, unless it closes the
+        # bracket just before the URL or what follows is no more of it (GFM spec, urlextract)
+        ("www.google.com/search?q=(business))+ok", ["www.google.com/search?q=(business))+ok"]),
+        ("(enclosure.net/blah)o(blah", ["enclosure.net/blah"]),
+        ("asd(enclosure.net/bracketext)asd", ["enclosure.net/bracketext"]),
+        ("xx[http://httpbin.org/status/200](http://httpbin.org/status/210)trololo",
+         ["http://httpbin.org/status/200", "http://httpbin.org/status/210"]),
+        ("(https://a.org/)(https://b.org/)", ["https://a.org/", "https://b.org/"]),
+        ("\\enclosure.net/slash\\", ["enclosure.net/slash"]),  # a trailing backslash is no path
+        ("* test link -https://www.example.com", ["https://www.example.com"]),  # a dash before the scheme
+    ],
+)
+def test_ends_of_urls_from_other_finders_suites(text: str, expected: list[str]) -> None:
+    assert raws(text) == expected
+
+
 def test_context_of_a_url_line_is_the_preceding_prose_sentence() -> None:
     text = (
         "Intro paragraph. It ends here.\n\n"

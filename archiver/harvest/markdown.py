@@ -266,6 +266,7 @@ def _inline_citations(
     spans: list[tuple[int, int, str, Token | None]] = token.meta.get("spans", [])
     children = token.children or []
     items: list[tuple[int, int, str, str, str | None]] = []  # start, end, raw, url_text, anchor
+    anchors: list[tuple[int, int]] = []  # the text of inline <a> elements, up to their </a>
     for start, end, kind, opener in spans:
         if kind == "link" and opener is not None:
             href = str(opener.attrGet("href") or "")
@@ -278,8 +279,10 @@ def _inline_citations(
                 close = _A_CLOSE.search(content, end)
                 text = collapse(html.unescape(_TAGS.sub("", content[end : close.start()]))) if close else ""
                 items.append((start + a_start, end, href, href, text or None))
+                if close:  # the link's text is its anchor, not another citation: <a href=u>u</a>
+                    anchors.append((end, close.end()))
     blocked: list[list[int]] = []  # union of the spans (they nest: code inside a link's text)
-    for s, e in sorted((s, e) for s, e, _, _ in spans):
+    for s, e in sorted([(s, e) for s, e, _, _ in spans] + anchors):
         if blocked and s < blocked[-1][1]:
             blocked[-1][1] = max(blocked[-1][1], e)
         else:
