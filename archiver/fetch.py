@@ -4,7 +4,7 @@ Contract:
 
 - :func:`fetch_one` fetches one http(s) URL and always returns a result (network and
   HTTP failures are an :class:`~archiver.types.ErrorKind` plus a one-line message such
-  as ``"dns: could not resolve host www.example.org"``); only an URL that is not
+  as ``"dns: could not resolve host www.example.org"``); only a URL that is not
   http(s) at all raises :class:`~archiver.errors.InvalidURLError`.
 - :func:`fetch_many` fetches many URLs concurrently and yields results *as they
   complete*: at most ``config.workers`` requests in flight, at most

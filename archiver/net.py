@@ -12,7 +12,7 @@ Contract:
 - :func:`make_session` builds a ``requests.Session`` whose connections go to the
   addresses that were checked (:meth:`SafeAdapter.pin`), not to a second, possibly
   different, DNS answer; TLS still verifies the certificate against the host name.
-- :func:`redact` removes the password from an URL: credentials are never printed or logged.
+- :func:`redact` removes the password from a URL: credentials are never printed or logged.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.drift import similarity
-from archiver.errors import InvalidURLError, NotFoundError
+from archiver.errors import ArchiverError, InvalidURLError, NotFoundError
 from archiver.search import iso_bound, parse_stored_time, parse_time_bound
 from archiver.store import queries
 from archiver.store.checks import history as check_history
@@ -475,6 +475,11 @@ def diff_snapshots(
         raise NotFoundError("no good snapshot to compare", target=canonical)  # pragma: no cover
     old = select_snapshot(store, url, snapshot_id=from_id)
     new = select_snapshot(store, url, snapshot_id=to_id)
+    for snap in (old, new):
+        if not snap.ok and not snap.text:  # nothing was captured: a diff against "" would say "all changed"
+            why = snap.error_message or (snap.error_kind.value if snap.error_kind else "no answer")
+            raise ArchiverError(f"snapshot {snap.id} is a failed capture ({why}): it has no text to compare",
+                                target=canonical)
     old_text, new_text = old.text or "", new.text or ""
     lines = tuple(
         line.rstrip("\n")

@@ -65,7 +65,7 @@ Canned cases (each registers a route and returns its URL):
   in ``<meta>`` (``where="meta"``), only in the header (``"header"``) or nowhere (``"none"``).
 
 Static helpers: ``closed_port()`` -> a port on 127.0.0.1 with nothing listening;
-``closed_url(path="/")`` -> an URL on that port.
+``closed_url(path="/")`` -> a URL on that port.
 
 :class:`Reply` fields: ``status``, ``body`` (bytes/str), ``headers`` (dict),
 ``content_type``, ``chunks`` (an iterable of bytes streamed instead of ``body``),
@@ -132,7 +132,7 @@ def closed_port() -> int:
 
 
 def closed_url(path: str = "/") -> str:
-    """An URL on 127.0.0.1 whose port refuses connections."""
+    """A URL on 127.0.0.1 whose port refuses connections."""
     return f"http://127.0.0.1:{closed_port()}{path}"
 
 

@@ -118,6 +118,8 @@ def test_exclude_and_max_age(pages, tmp_path: Path) -> None:  # type: ignore[no-
     assert "2 excluded" in result.stderr and web.count("/gone") == 0
     again = invoke("archive", str(article), "--allow-private", "--exclude", "/gone$", "--max-age", "0s", "--json")
     assert {r["status"] for r in json_lines(again.stdout) if r["url"] == urls["news"]} == {"unchanged"}
+    both = invoke("archive", str(article), "--refresh", "--max-age", "1d")  # which one is meant?
+    assert both.exit_code == 2 and "--refresh" in both.output and "--max-age" in both.output
     bad = invoke("archive", str(article), "--max-age", "soon")
     assert bad.exit_code == 2 and "invalid duration" in bad.output
 

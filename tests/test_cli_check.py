@@ -199,3 +199,14 @@ def test_help_states_exit_1_for_a_link_not_in_the_archive() -> None:
     # test_url_not_in_archive shows that exit code; the help must not promise 2 for it.
     text = " ".join(CliRunner().invoke(main, ["check", "--help"]).output.split())
     assert "1 some (or a URL or --source that is not in the archive)" in text
+
+
+@pytest.mark.parametrize("option", ["--fail-on", "--status"])
+def test_an_empty_class_list_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    # `--fail-on ''` silently meaning "none" would let a CI job pass with dead links
+    from archiver.store import Store
+
+    db = tmp_path / "a.db"
+    Store.open(db).close()
+    result = CliRunner().invoke(main, ["check", "--offline", option, "", "--db", str(db)])
+    assert result.exit_code == 2 and "no class given" in result.output

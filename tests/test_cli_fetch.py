@@ -125,3 +125,13 @@ def test_fetch_options_decorator_builds_a_config() -> None:
 )
 def test_byte_size(text: str, size: int) -> None:
     assert ByteSize().convert(text, None, None) == size
+
+
+def test_a_url_no_browser_opens_is_bad_input_not_a_network_failure() -> None:
+    result = run("http://exa mple.com/")  # a space in the host: never sent to a resolver
+    assert result.exit_code == 2 and "bad host" in result.output  # type: ignore[attr-defined]
+
+
+def test_a_number_option_names_what_it_wants() -> None:
+    result = run("https://example.org/", "--delay", "abc")
+    assert result.exit_code == 2 and "'abc' is not a valid number" in result.output  # type: ignore[attr-defined]

@@ -227,3 +227,9 @@ def test_help_states_exit_1_for_an_unknown_source() -> None:
 
     text = " ".join(CliRunner().invoke(main, ["search", "--help"]).output.split())
     assert "1 an unknown --source article" in text
+
+
+def test_since_after_until_is_a_usage_error(archive: Archive, no_network: None) -> None:
+    result = CliRunner().invoke(main, ["search", "steel", "--since", "2099-01-01", "--until", "2000-01-01",
+                                       "--db", str(archive.db)])
+    assert result.exit_code == 2 and "after --until" in result.output

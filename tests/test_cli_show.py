@@ -294,3 +294,29 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path, no_network:
     assert raw.stdout_bytes == body  # --raw is the exact bytes, by design
     as_json = CliRunner().invoke(main, ["show", url, "--json", "--db", str(db)])
     assert json.loads(as_json.stdout)["title"] == evil  # JSON escapes them
+
+
+def test_a_failed_capture_says_so_in_show_and_diff_and_history_stays_aligned(archive: Archive,
+                                                                               no_network: None) -> None:
+    gone = archive.snapshots["gone@2"]
+    shown = run(archive, "show", "--snapshot", str(gone))
+    assert shown.exit_code == 0 and "Capture:      FAILED (" in shown.stdout
+    assert "Capture:" not in run(archive, "show", archive.urls["sanctions"]).stdout  # a good one says nothing
+    # a diff against a capture that holds no text would report "everything changed"
+    diff = run(archive, "diff", archive.urls["gone"], "--from", str(archive.snapshots["gone@1"]), "--to", str(gone))
+    assert diff.exit_code == 2 and "failed capture" in diff.stderr and len(diff.stderr.strip().splitlines()) == 1
+    assert len(run(archive, "history", archive.urls["gone"]).stdout.splitlines()) == 3
+
+
+def test_history_columns_stay_aligned_with_long_statuses() -> None:
+    from archiver.cli.show import _history_lines
+
+    events = [_check_event(status="ok", http_status=200, detail=None),
+              _check_event(status="blocked_private", http_status=None, detail="refused")]
+    lines = _history_lines(events)  # type: ignore[arg-type]
+    assert lines[0].index("200") == lines[1].index("-  ") and "blocked_private  " in lines[1]
+
+
+def test_open_to_a_missing_folder_is_a_usage_error(archive: Archive, no_network: None, tmp_path: Path) -> None:
+    result = run(archive, "open", archive.urls["sanctions"], "-o", str(tmp_path / "no" / "x.html"))
+    assert result.exit_code == 2 and "no such folder" in result.stderr

@@ -204,6 +204,13 @@ def emit_json(obj: Any) -> None:
     echo(json.dumps(to_jsonable(obj), ensure_ascii=False, sort_keys=False))
 
 
+def check_output(output: Path | None) -> None:
+    """Fail (usage error, exit 2) before any work when ``-o FILE`` cannot be written in its folder."""
+    if output is not None and not output.parent.is_dir():
+        why = f"{output.parent} is not a folder" if output.parent.exists() else f"no such folder {output.parent}"
+        raise click.BadParameter(f"cannot write {output}: {why}", param_hint="-o/--output")
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line, for scripts.")
 
 

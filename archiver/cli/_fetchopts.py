@@ -43,24 +43,36 @@ class ByteSize(click.ParamType):
         return size
 
 
+class Number(click.FloatRange):
+    """A float range whose error names a number: "'abc' is not a valid number" (click says "float range")."""
+
+    name = "number"
+
+
+class Count(click.IntRange):
+    """An int range whose error names an integer: "'x' is not a valid integer" (click says "integer range")."""
+
+    name = "integer"
+
+
 _OPTIONS = [
     click.option("--user-agent", default=cfg.DEFAULT_USER_AGENT, show_default=False, metavar="TEXT",
                  help="User-Agent header sent with every request (default: archiver/VERSION ...)."),
-    click.option("--workers", type=click.IntRange(min=1), default=cfg.DEFAULT_WORKERS, show_default=True,
+    click.option("--workers", type=Count(min=1), default=cfg.DEFAULT_WORKERS, show_default=True,
                  help="Requests in flight at once, all hosts together."),
-    click.option("--per-host", type=click.IntRange(min=1), default=cfg.DEFAULT_PER_HOST, show_default=True,
+    click.option("--per-host", type=Count(min=1), default=cfg.DEFAULT_PER_HOST, show_default=True,
                  help="Requests in flight at once to one host (scheme + host + port)."),
-    click.option("--delay", type=click.FloatRange(min=0), default=cfg.DEFAULT_DELAY, show_default=True,
+    click.option("--delay", type=Number(min=0), default=cfg.DEFAULT_DELAY, show_default=True,
                  metavar="SECONDS", help="Minimum time between two requests to the same host."),
-    click.option("--retries", type=click.IntRange(min=0), default=cfg.DEFAULT_RETRIES, show_default=True,
+    click.option("--retries", type=Count(min=0), default=cfg.DEFAULT_RETRIES, show_default=True,
                  help="Retries of a transient failure (timeouts, resets, 429, 5xx...)."),
-    click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=cfg.DEFAULT_TIMEOUT,
+    click.option("--timeout", type=Number(min=0, min_open=True), default=cfg.DEFAULT_TIMEOUT,
                  show_default=True, metavar="SECONDS", help="Connect and read timeout."),
-    click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=cfg.DEFAULT_DEADLINE,
+    click.option("--deadline", type=Number(min=0, min_open=True), default=cfg.DEFAULT_DEADLINE,
                  show_default=True, metavar="SECONDS", help="Total time allowed for one attempt, body included."),
     click.option("--max-bytes", type=ByteSize(), default=cfg.DEFAULT_MAX_BYTES, show_default=True,
                  help="Largest body kept, after decompression (50MB, 512k...); larger fails as too_large."),
-    click.option("--max-retry-after", type=click.FloatRange(min=0), default=cfg.DEFAULT_MAX_RETRY_AFTER,
+    click.option("--max-retry-after", type=Number(min=0), default=cfg.DEFAULT_MAX_RETRY_AFTER,
                  show_default=True, metavar="SECONDS",
                  help="Longest Retry-After honoured; a longer one fails the link as rate_limited."),
     click.option("--allow-private", is_flag=True,

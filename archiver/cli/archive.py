@@ -191,6 +191,8 @@ def archive_command(
     from archiver.pipeline import archive, parse_duration, prepare_sources
 
     age = None
+    if refresh and max_age is not None:
+        raise click.UsageError("--refresh captures every link again; --max-age only the old ones: give one of them")
     if max_age is not None:
         try:
             age = parse_duration(max_age)

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from archiver.check import DEFAULT_FAIL_ON, check, check_offline, counts_as_failure, summarize
 from archiver.cli._app import PipeSafeConsole, db_option, echo, emit_json, handle_errors, json_option, main, open_store
-from archiver.cli._fetchopts import fetch_options
+from archiver.cli._fetchopts import Count, Number, fetch_options
 from archiver.config import FetchConfig
 from archiver.drift import DEFAULT_DRIFT_THRESHOLD
 from archiver.pipeline import parse_duration
@@ -40,7 +40,11 @@ def _classes(values: Iterable[str], option: str, *, allow_none: bool = False) ->
     """Parse repeated and/or comma-separated class names; a bad one is a usage error (exit 2)."""
     out: set[LinkStatus] = set()
     for value in values:
-        for name in filter(None, (v.strip().lower() for v in value.split(","))):
+        names = [v.strip().lower() for v in value.split(",") if v.strip()]
+        if not names:  # `--fail-on ''` silently meaning "none" would hide every dead link from CI
+            none = " (or none)" if allow_none else ""
+            raise click.BadParameter(f"no class given (choose from {CLASS_NAMES}{none})", param_hint=option)
+        for name in names:
             if allow_none and name == "none":
                 continue
             try:
@@ -158,11 +162,11 @@ def _progress(console: Console, enabled: bool) -> Iterator[Any]:
               help="Also capture a new snapshot of ok, moved and drifted pages whose content changed.")
 @click.option("--fail-on", "fail_on", default=",".join(sorted(s.value for s in DEFAULT_FAIL_ON)), show_default=True,
               metavar="CLASSES", help="Exit 1 when a confirmed link is in one of these classes ('none': never).")
-@click.option("--confirm", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+@click.option("--confirm", type=Count(min=1), default=1, show_default=True, metavar="N",
               help="A --fail-on class counts only after N consecutive checks agree.")
 @click.option("--confirm-span", default="0", show_default=True, metavar="DURATION",
               help="...and only when those checks span at least DURATION (3d, 12h, 2w).")
-@click.option("--drift-threshold", type=click.FloatRange(0.0, 1.0), default=DEFAULT_DRIFT_THRESHOLD,
+@click.option("--drift-threshold", type=Number(0.0, 1.0), default=DEFAULT_DRIFT_THRESHOLD,
               show_default=True, metavar="X",
               help="Similarity (0..1) of main text below which a page is drifted.")
 @fetch_options

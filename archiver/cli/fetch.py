@@ -9,9 +9,10 @@ import click
 from archiver.cli._app import echo, emit_json, handle_errors, json_option, main
 from archiver.cli._fetchopts import fetch_options
 from archiver.config import FetchConfig
-from archiver.fetch import fetch_one
+from archiver.fetch import check_url, fetch_one
 from archiver.net import redact
 from archiver.types import FetchResult, to_jsonable
+from archiver.urls import canonicalize
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -63,13 +64,15 @@ def fetch_command(url: str, fetch_config: FetchConfig, as_json: bool) -> None:
 
     Nothing is stored: this shows what `archiver archive` would get for the URL.
     Exit code 0 if the fetch succeeded, 1 if it failed (the error is printed),
-    2 for an URL that is not http(s).
+    2 for a URL that is not a valid http(s) URL.
 
     \b
     Example:
       archiver fetch https://www.example.org/
       archiver fetch --json --retries 0 --timeout 5 https://www.example.org/
     """
+    check_url(url)  # not http(s): exit 2
+    canonicalize(url)  # a URL no browser could open (a space in the host, a bad port) is bad input: exit 2
     result = fetch_one(url, config=fetch_config)
     try:
         if as_json:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from archiver.cli._app import db_option, echo, handle_errors, json_option, main, open_store
+from archiver.cli._app import check_output, db_option, echo, handle_errors, json_option, main, open_store
 from archiver.report import FORMATS, build_report, render
 
 
@@ -49,9 +49,7 @@ def report_command(
         if fmt != "json" and ctx.get_parameter_source("fmt") is not ParameterSource.DEFAULT:
             raise click.UsageError(f"--json is --format json; it cannot be combined with --format {fmt}")
         fmt = "json"
-    if output is not None and not output.parent.is_dir():  # fail before the report is built
-        why = f"{output.parent} is not a folder" if output.parent.exists() else f"no such folder {output.parent}"
-        raise click.BadParameter(f"cannot write {output}: {why}", param_hint="-o/--output")
+    check_output(output)  # fail before the report is built
     with open_store(db_path) as store:
         report = build_report(store, source, anywhere=anywhere)
     text = render(report, fmt)

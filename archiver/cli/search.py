@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from archiver.cli._app import PipeSafeConsole, db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli._fetchopts import Count
 from archiver.errors import QueryError
 from archiver.search import DEFAULT_LIMIT, SearchHit, parse_time_bound, search
 from archiver.show import terminal_safe
@@ -60,7 +61,7 @@ def _render_hit(console: Console, rank: int, hit: SearchHit) -> None:
 @click.option(
     "--until", help="Captured before: a date (the whole day is included), a time (UTC unless it has an offset), or 30d."
 )
-@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True, help="At most N hits.")
+@click.option("--limit", type=Count(min=1), default=DEFAULT_LIMIT, show_default=True, help="At most N hits.")
 @click.option("--all-snapshots", is_flag=True, help="Search every snapshot, not only the latest good one of each link.")
 @db_option
 @json_option
@@ -110,6 +111,9 @@ def search_command(
         until_at = parse_time_bound(until, end=True) if until else None
     except QueryError as exc:
         raise with_hint(exc) from None
+    if since_at is not None and until_at is not None and since_at > until_at:
+        raise click.BadParameter(f"--since {since} is after --until {until}: no capture can match",
+                                 param_hint="--since/--until")
     with open_store(db_path) as store:
         try:
             hits = search(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli._app import check_output, db_option, echo, emit_json, handle_errors, json_option, main, open_store
 from archiver.cli.search import with_hint
 from archiver.errors import QueryError
 from archiver.show import (
@@ -53,6 +53,8 @@ def _metadata_lines(snap: Snapshot) -> list[str]:
         ("URL", snap.url),
         ("Final URL", snap.final_url if snap.final_url and snap.final_url != snap.url else None),
         ("Captured", f"{snap.captured_at.isoformat()} (snapshot {snap.id})"),
+        ("Capture", None if snap.ok else "FAILED (" + (snap.error_message or (
+            snap.error_kind.value if snap.error_kind else "no usable answer")) + ")"),
         ("HTTP status", snap.http_status),
         ("Content type", snap.content_type),
         ("Encoding", f"{snap.encoding} ({snap.encoding_source})" if snap.encoding else None),
@@ -134,6 +136,7 @@ def show_command(
     mode = _show_mode(text=text, html=html, headers=headers, raw=raw, as_json=as_json)
     if output is not None and mode != "raw":
         raise click.UsageError("-o/--output goes with --raw")
+    check_output(output)
     with open_store(db_path) as store:
         snap = _pick(store, url, at, snapshot_id)
         if as_json:
@@ -148,18 +151,18 @@ def show_command(
                 stream.write(data)
                 stream.flush()
         elif mode == "html":
-            click.echo(decoded_body(store, snap))
+            echo(decoded_body(store, snap))
         elif mode == "headers":
-            click.echo(f"HTTP {snap.http_status}" if snap.http_status else "(no HTTP answer)")
+            echo(f"HTTP {snap.http_status}" if snap.http_status else "(no HTTP answer)")
             for name, value in snap.headers.items():
-                click.echo(terminal_safe(f"{name}: {value}"))
+                echo(terminal_safe(f"{name}: {value}"))
         elif mode == "text":
-            click.echo(terminal_safe(snap.text or ""))
+            echo(terminal_safe(snap.text or ""))
         else:
             for line in _metadata_lines(snap):
-                click.echo(line)
-            click.echo()
-            click.echo(terminal_safe(snap.text or "(no extracted text)"))
+                echo(line)
+            echo()
+            echo(terminal_safe(snap.text or "(no extracted text)"))
 
 
 @main.command("open")
@@ -196,6 +199,7 @@ def open_command(
       archiver open https://example.com/report --at 2025-01-31 --browser
       archiver open --snapshot 42 -o report.html --live-resources
     """
+    check_output(output)
     with open_store(db_path) as store:
         snap = _pick(store, url, at, snapshot_id)
         copy = write_offline_copy(store, snap, path=output, live_resources=live_resources)
@@ -206,10 +210,10 @@ def open_command(
     if as_json:
         emit_json({**to_jsonable(copy), "path": str(copy.path)})
     else:
-        click.echo(str(copy.path))
+        echo(str(copy.path))
 
 
-def _history_line(event: HistoryEvent) -> str:
+def _history_line(event: HistoryEvent, status_width: int = 12) -> str:
     when = event.at.strftime("%Y-%m-%d %H:%M:%S")
     if event.kind == "snapshot":
         what = f"snapshot {event.snapshot_id}"
@@ -228,7 +232,13 @@ def _history_line(event: HistoryEvent) -> str:
             bits.append(detail)
         extra = "  ".join(bits)
     status = str(event.http_status) if event.http_status is not None else "-"
-    return terminal_safe(f"{when}  {what:<14}{event.status:<12}{status:<5}{extra}".rstrip())
+    return terminal_safe(f"{when}  {what:<14}{event.status:<{status_width}}{status:<5}{extra}".rstrip())
+
+
+def _history_lines(events: list[HistoryEvent]) -> list[str]:
+    """One line per event, the status column as wide as the longest status ("blocked_private")."""
+    width = max([12, *(len(str(e.status)) + 2 for e in events)])
+    return [_history_line(event, width) for event in events]
 
 
 @main.command("history")
@@ -254,9 +264,9 @@ def history_command(url: str, db_path: Path, as_json: bool) -> None:
         for event in events:
             emit_json(event)
         return
-    click.echo(events[0].url if events else url)
-    for event in events:
-        click.echo(_history_line(event))
+    echo(events[0].url if events else url)
+    for line in _history_lines(events):
+        echo(line)
 
 
 @main.command("diff")
@@ -288,12 +298,12 @@ def diff_command(
         emit_json(result.as_json())
         return
     if from_id is None and to_id is None and result.old.id == result.new.id:
-        click.echo(
+        echo(
             f"{result.url}\nonly one good snapshot: nothing to compare "
             f"(snapshot {result.old.id}, captured {result.old.captured_at:%Y-%m-%d %H:%M} UTC)"
         )
         return
-    click.echo(
+    echo(
         f"{result.url}\nsnapshot {result.old.id} -> {result.new.id}: similarity {result.similarity:.2f}"
         + ("; extracted text identical" if result.identical else "")
     )

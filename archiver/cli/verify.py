@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from archiver.cli._app import db_option, emit_json, handle_errors, json_option, main, open_store
+from archiver.cli._app import db_option, echo, emit_json, handle_errors, json_option, main, open_store
 from archiver.show import terminal_safe
 from archiver.verify import DEFAULT_MIN_WORDS, DEFAULT_THRESHOLD, QuoteCheck, QuoteStatus, Verification, verify
 
@@ -22,29 +22,34 @@ def _short(text: str, limit: int = 110) -> str:
 
 def _render_quote(q: QuoteCheck, anywhere: bool) -> None:
     head = click.style(f"{_MARK[q.status]:<11}", fg=_COLOR[q.status], bold=True)
-    click.echo(f"  {head} line {q.line:<4} similarity {q.similarity:.2f}  “{_short(q.quote)}”")
+    echo(f"  {head} line {q.line:<4} similarity {q.similarity:.2f}  “{_short(q.quote)}”")
     if q.status is QuoteStatus.NOT_FOUND:
         where = "cited next to it: " + ", ".join(q.cited_nearby) if q.cited_nearby else "no link cited next to it"
         elsewhere = " nor anywhere else in the archive" if anywhere else ""
-        click.echo(f"              not in the archived text of any cited source{elsewhere} ({where})")
+        echo(f"              not in the archived text of any cited source{elsewhere} ({where})")
         return
-    click.echo(f"              {q.scope} scope: {q.url} (snapshot {q.snapshot_id})")
+    echo(f"              {q.scope} scope: {q.url} (snapshot {q.snapshot_id})")
     if q.misattributed:
-        click.echo(
+        echo(
             click.style("              possibly misattributed:", fg="red", bold=True)
             + " found only in a source cited elsewhere in the article, not in "
             + ", ".join(q.cited_nearby)
         )
     elif q.scope == "article":
         # no link is cited next to the quotation (e.g. sources listed at the end): nothing to contradict
-        click.echo("              found in a source cited elsewhere in the article (no link is cited next to it)")
+        echo("              found in a source cited elsewhere in the article (no link is cited next to it)")
     if q.status is QuoteStatus.APPROXIMATE:
-        click.echo(f"              passage: “{_short(q.passage or '', 200)}”")
+        echo(f"              passage: “{_short(q.passage or '', 200)}”")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _render(result: Verification, strict: bool) -> None:
-    click.echo(f"{result.article.locator}: {len(result.citations)} citations, {len(result.quotes)} quotations")
-    click.echo("Citations:")
+    echo(f"{result.article.locator}: {_plural(len(result.citations), 'citation')},"
+         f" {_plural(len(result.quotes), 'quotation')}")
+    echo("Citations:")
     for c in result.citations:
         if c.snapshot:
             state = f"archived {c.snapshot.captured_at:%Y-%m-%d %H:%M} (snapshot {c.snapshot.id})"
@@ -54,18 +59,18 @@ def _render(result: Verification, strict: bool) -> None:
                 state += f" (last capture failed: {_short(c.last_error, 200)})"
             elif c.failure is None:
                 state += " (never captured)"
-        click.echo(f"  line {c.citation.line:<4} {state}  check: {c.status}  {c.url}")
-    click.echo("Quotations:")
+        echo(f"  line {c.citation.line:<4} {state}  check: {c.status}  {c.url}")
+    echo("Quotations:")
     for q in result.quotes:
         _render_quote(q, result.anywhere)
     counts = {s: sum(1 for q in result.quotes if q.status is s) for s in QuoteStatus}
     flagged = sum(1 for q in result.quotes if q.misattributed)
     verdict = "OK" if result.passed(strict=strict) else "PROBLEMS"
-    click.echo(
+    echo(
         f"{verdict}: {counts[QuoteStatus.FOUND]} found, {counts[QuoteStatus.APPROXIMATE]} approximate,"
         f" {counts[QuoteStatus.NOT_FOUND]} not found; {flagged} possibly misattributed;"
-        f" {sum(1 for c in result.citations if not c.archived)} citations"
-        f" ({len({c.url for c in result.citations if not c.archived})} links) not archived."
+        f" {_plural(sum(1 for c in result.citations if not c.archived), 'citation')}"
+        f" ({_plural(len({c.url for c in result.citations if not c.archived}), 'link')}) not archived."
     )
 
 
