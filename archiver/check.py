@@ -45,7 +45,9 @@ Two parts:
   so per-host limits hold), or runs after it when the need shows only at the end.
   Verdicts are written to ``checks`` in batches (one commit per batch), append-only (a
   check never touches a snapshot), and yielded once written, with their streak and
-  since; what was judged before Ctrl-C is still written. With
+  since; what was judged before Ctrl-C is still written. A link refused by archiver's own
+  private-address policy (``blocked_private``, no ``allow_private``) is yielded but not
+  written: it says nothing about the link. With
   ``capture``, an ``ok``, ``moved`` or ``drifted`` page whose body changed is added as a
   new snapshot (never replacing the old one). :func:`check_offline` makes no request:
   the last known class of each link, ``unchecked`` for links never checked.
@@ -702,9 +704,14 @@ class _Run:
         if not force and len(self.batch) < BATCH_SIZE and time.monotonic() - self.batch_since < BATCH_SECONDS:
             return []
         batch, self.batch = self.batch, []
-        recorded = checks_sql.record_checks(self.store, batch, run_id=self.run_id)
-        self.counts.update(r.status.value for r in recorded)
-        return recorded
+        # A private address refused by archiver's own policy (no --allow-private) says nothing
+        # about the link: shown, never recorded, so it breaks no streak and fills no history.
+        refused = [dataclasses.replace(r, detail=f"{r.detail}; not recorded") for r in batch
+                   if r.error_kind is ErrorKind.BLOCKED_PRIVATE]
+        kept = [r for r in batch if r.error_kind is not ErrorKind.BLOCKED_PRIVATE]
+        recorded = checks_sql.record_checks(self.store, kept, run_id=self.run_id) if kept else []
+        self.counts.update(r.status.value for r in (*recorded, *refused))
+        return [*recorded, *refused]
 
     def late_probes(self) -> None:
         """Fetch the probes asked for after the main pass ended, then judge the links waiting on them."""

@@ -392,3 +392,18 @@ def test_sign_in_and_consent_walls_are_blocked_not_drifted(world: World) -> None
     assert "consent" in (got[walled["to_consent"]].detail or "")
     # a wall is never counted as a dead link by the default --fail-on
     assert not any(r.status in (LinkStatus.DEAD, LinkStatus.SOFT404, LinkStatus.DRIFTED) for r in got.values())
+
+
+def test_links_refused_by_the_private_address_policy_are_shown_not_recorded(world: World) -> None:
+    # checking an archive of 127.0.0.1 pages without --allow-private: archiver refused, the links said nothing
+    strict = dataclasses.replace(CONFIG, allow_private=False)
+    rows_before = world.store.db.execute("SELECT COUNT(*) FROM checks").fetchone()[0]
+    results = list(check(world.store, [world.urls["boiler"], world.urls["cond"]], config=strict, fetch=world.fetch(),
+                         rng=FixedRandom(), extract_workers=0))
+    assert len(results) == 2
+    assert all(r.status is LinkStatus.ERROR and r.error_kind == "blocked_private" for r in results)
+    assert all("not recorded" in (r.detail or "") for r in results)
+    assert world.store.db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == rows_before
+    # the next real check starts the streak afresh, as if the refused one had never happened
+    got = world.run([world.urls["boiler"]])
+    assert got[world.urls["boiler"]].streak == 1
