@@ -215,7 +215,7 @@ def test_env_var_selects_the_database(pages, tmp_path: Path, monkeypatch: pytest
 def test_help_documents_exit_codes_and_example() -> None:
     for cmd in ("archive", "status", "fsck"):
         out = invoke(cmd, "--help").stdout
-        assert "Example:" in out and f"archiver {cmd}" in out and "Exit codes" in out
+        assert "Examples:" in out and f"archiver {cmd}" in out and "Exit codes" in out
 
 
 def test_articles_in_every_format(pages, tmp_path: Path, db_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -95,7 +95,7 @@ def test_bad_option_values_exit_2(bad: list[str]) -> None:
 def test_help_has_example_and_shared_options() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    assert "Example:" in result.output and "archiver fetch https://" in result.output
+    assert "Examples:" in result.output and "archiver fetch https://" in result.output
     for option in ("--user-agent", "--workers", "--per-host", "--delay", "--retries", "--timeout", "--deadline",
                    "--max-bytes", "--max-retry-after", "--allow-private", "--respect-robots", "--json"):
         assert option in result.output

@@ -91,3 +91,13 @@ def test_version_does_not_import_the_stages() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("name", ["history", "diff", "open"])
+def test_help_of_reading_commands_gives_their_exit_codes(name: str) -> None:
+    from click.testing import CliRunner
+
+    from archiver.cli import main
+
+    out = " ".join(CliRunner().invoke(main, [name, "--help"]).output.split())
+    assert "Exit codes: 0" in out and "1 nothing archived for the URL" in out

@@ -197,7 +197,7 @@ def test_help_documents_sources_and_errors() -> None:
     result = CliRunner().invoke(main, ["links", "--help"])
     assert result.exit_code == 0
     for needle in ("'-' for", "http(s) URL", "exit code 2", "missing file", "directory", "empty", "binary",
-                   "unreadable", "Example:", "archiver links"):
+                   "unreadable", "Examples:", "archiver links"):
         assert needle in result.output
 
 
@@ -215,3 +215,10 @@ def test_a_non_http_article_url_is_named_as_typed(spec: str) -> None:
     result = CliRunner().invoke(main, ["links", spec])
     assert result.exit_code == 2
     assert f"{spec}: unsupported scheme" in result.output
+
+
+def test_json_keeps_stdout_pure_and_says_the_summary_on_stderr(seed_file) -> None:  # type: ignore[no-untyped-def]
+    result = run("--json", str(seed_file))
+    assert result.exit_code == 0
+    assert [json.loads(line)["url"] for line in result.stdout.splitlines()]  # only JSON lines
+    assert "3 distinct links from 6 occurrences in 1 source" in result.stderr

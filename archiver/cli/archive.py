@@ -181,7 +181,7 @@ def archive_command(
     usage (missing file, invalid URL, unusable database), 130 interrupted.
 
     \b
-    Example:
+    Examples:
       archiver archive seeds/000_a601677b5c772689.txt
       archiver archive notes.md https://example.org/story --max-age 30d --json
     """
@@ -282,7 +282,7 @@ def status_command(db_path: Path, as_json: bool) -> None:
     Exit codes: 0 success, 2 no database or an unusable one.
 
     \b
-    Example:
+    Examples:
       archiver status
       archiver status --db archive/archive.db --json
     """
@@ -312,7 +312,7 @@ def fsck_command(db_path: Path, as_json: bool) -> None:
     found, 2 no database or an unusable one.
 
     \b
-    Example:
+    Examples:
       archiver fsck
       archiver fsck --db archive/archive.db --json
     """

@@ -217,7 +217,7 @@ def check_command(
     --source that is not in the archive), 2 bad input or usage, 130 interrupted.
 
     \b
-    Example:
+    Examples:
       archiver check
       archiver check --source seeds/000_a601677b5c772689.txt --json
       archiver check --fail-on dead --confirm 3 --confirm-span 2d

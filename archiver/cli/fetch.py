@@ -67,7 +67,7 @@ def fetch_command(url: str, fetch_config: FetchConfig, as_json: bool) -> None:
     2 for a URL that is not a valid http(s) URL.
 
     \b
-    Example:
+    Examples:
       archiver fetch https://www.example.org/
       archiver fetch --json --retries 0 --timeout 5 https://www.example.org/
     """

@@ -100,7 +100,7 @@ def links(
     article URL that cannot be fetched.
 
     \b
-    Example:
+    Examples:
       archiver links seeds/000_a601677b5c772689.txt
       archiver links --json article.md page.html
       curl -s https://example.com/post | archiver links -
@@ -117,6 +117,7 @@ def links(
         sha256 = {h.source.locator: h.source.sha256 for h in result.harvests}
         for link in result.links:
             emit_json(link_json(link, sha256))
+        click.echo(summary(result), err=True)  # as with archive and check: stdout stays pure JSON lines
         return
     width = len(str(max((len(link.occurrences) for link in result.links), default=1)))
     for link in result.links:

@@ -39,7 +39,7 @@ def report_command(
     report was written, 2 on bad input (unknown article, unwritable -o FILE...).
 
     \b
-    Example:
+    Examples:
       archiver report article.md
       archiver report article.md --format html -o report.html
       archiver report article.md --format csv > citations.csv

@@ -98,7 +98,7 @@ def search_command(
     option or no usable database, 130 interrupted.
 
     \b
-    Example:
+    Examples:
       archiver search "climate policy"
       archiver search U.S. sanctions --since 30d --domain reuters.com
       archiver search 'sanction* NOT russia' --json

@@ -127,7 +127,7 @@ def show_command(
     choose what to print: give at most one.
 
     \b
-    Example:
+    Examples:
       archiver show https://example.com/report
       archiver show https://example.com/report --text
       archiver show https://example.com/report --at 2025-01-31 --json
@@ -192,9 +192,10 @@ def open_command(
     (images, styles, fonts, frames), so opening the copy contacts no server.
     --live-resources allows those requests (scripts stay removed). Non-HTML
     bodies (PDF, plain text) are written byte for byte.
+    Exit codes: 0 written, 1 nothing archived for the URL, 2 bad input.
 
     \b
-    Example:
+    Examples:
       archiver open https://example.com/report
       archiver open https://example.com/report --at 2025-01-31 --browser
       archiver open --snapshot 42 -o report.html --live-resources
@@ -252,9 +253,10 @@ def history_command(url: str, db_path: Path, as_json: bool) -> None:
     A capture shows its snapshot id (for show/open/diff --snapshot), ok or why it
     failed, the HTTP status and the title; a check shows its verdict (ok, moved,
     drifted, dead...) and the similarity to the archived text. Times are UTC.
+    Exit codes: 0 listed, 1 nothing archived for the URL, 2 bad input.
 
     \b
-    Example:
+    Examples:
       archiver history https://example.com/report
       archiver history https://example.com/report --json
     """
@@ -286,9 +288,11 @@ def diff_command(
     first and the latest good snapshot (a link with a single good snapshot has
     nothing to compare: exit 0). Similarity is 0..1 (1: the same words),
     measured like `archiver check` measures drift.
+    Exit codes: 0 compared, 1 nothing archived for the URL, 2 bad input (an id
+    of another link, a failed capture with no text).
 
     \b
-    Example:
+    Examples:
       archiver diff https://example.com/report
       archiver diff https://example.com/report --from 3 --to 7 --json
     """

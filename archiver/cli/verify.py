@@ -116,7 +116,7 @@ def verify_command(
     database).
 
     \b
-    Example:
+    Examples:
       archiver verify article.md
       archiver verify article.md --strict --json
       archiver verify https://example.com/post --anywhere
