@@ -28,11 +28,13 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import mimetypes
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -345,13 +347,38 @@ def write_offline_copy(
         data = raw_body(store, snap)
         suffix = mimetypes.guess_extension(snap.content_type or "") or ".bin"
     if path is None:
-        fd, name = tempfile.mkstemp(prefix=f"archiver-{snap.id}-", suffix=suffix)
+        fd, name = tempfile.mkstemp(prefix=f"archiver-{snap.id}-", suffix=suffix, dir=_copies_dir())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         path = Path(name)
     else:
         path.write_bytes(data)
     return OfflineCopy(path, snap.url, snap.id, snap.captured_at, snap.content_type, sanitized, live_resources)
+
+
+#: Copies written without ``-o`` are removed by a later ``open`` once they are this old.
+COPY_MAX_AGE = 24 * 3600
+
+
+def _copies_dir() -> str | None:
+    """The folder for copies written without a path: this user's ``archiver-copies`` in the
+    temporary folder (copies older than :data:`COPY_MAX_AGE` are removed from it first, so
+    the browser still finds today's file but they do not pile up). ``None`` (the temporary
+    folder itself) when that folder cannot be made or belongs to someone else."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    folder = Path(tempfile.gettempdir()) / (f"archiver-copies-{uid}" if uid is not None else "archiver-copies")
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if uid is not None and (folder.is_symlink() or folder.stat().st_uid != uid):
+            return None
+        cutoff = time.time() - COPY_MAX_AGE
+        for old in folder.glob("archiver-*"):
+            with contextlib.suppress(OSError):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink()
+    except OSError:
+        return None
+    return str(folder)
 
 
 # ---------------------------------------------------------------------------

@@ -309,3 +309,26 @@ def test_offline_copy_of_xml_opens_as_text(tmp_path: Path, no_network: None, con
         assert copy.path.suffix == ".txt" and copy.path.read_bytes() == xml
     finally:
         copy.path.unlink()
+
+
+def test_copies_without_a_path_go_to_one_folder_that_forgets_old_ones(
+    store: Store, archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+    import time
+
+    from archiver.show import COPY_MAX_AGE
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    snap = select_snapshot(store, archive.urls["sanctions"])
+    first = write_offline_copy(store, snap).path
+    folder = first.parent
+    assert folder.parent == tmp_path and folder.name.startswith("archiver-copies")
+    stale = folder / "archiver-9-old.html"
+    stale.write_text("yesterday's copy")
+    old = time.time() - COPY_MAX_AGE - 60
+    os.utime(stale, (old, old))
+    second = write_offline_copy(store, snap).path
+    assert second.parent == folder and second.exists() and first.exists()  # today's copies stay for the browser
+    assert not stale.exists()

@@ -191,7 +191,8 @@ def open_command(
     and a Content-Security-Policy in the file blocks every outside request
     (images, styles, fonts, frames), so opening the copy contacts no server.
     --live-resources allows those requests (scripts stay removed). Non-HTML
-    bodies (PDF, plain text) are written byte for byte.
+    bodies (PDF, plain text) are written byte for byte. Without -o the copy goes
+    to a temporary folder, which forgets copies older than a day.
     Exit codes: 0 written, 1 nothing archived for the URL, 2 bad input.
 
     \b
