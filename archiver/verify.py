@@ -11,8 +11,10 @@ Contract of :func:`verify` (reads the store, never the network):
   none of the links it cites has an archived copy (say it was archived with no network)
   the verification is still made, not refused: every citation is reported not archived,
   every quotation ``not_found``, and ``notes`` tells the writer to run ``archiver archive``.
-* For each citation: whether a good snapshot of its link is archived (the latest one:
-  id, capture time, sha256, title) and the last class ``archiver check`` gave it; for a
+* For each citation: whether a good snapshot of its link is archived (the latest one
+  ``archiver archive`` made, so a later ``check --snapshot`` of a drifted page does not
+  stand in for the copy that was cited; id, capture time, sha256, title) and the last
+  class ``archiver check`` gave it; for a
   link not archived, its latest failed capture and why it failed (``last_error``).
 * For each quotation (:mod:`archiver.quotes`: at least six words between quotation marks)
   the archived texts are searched in widening scopes, stopping at the first that matches:
@@ -530,10 +532,17 @@ def verify_article(
     checks = last_checks(store, urls)
     failures = queries.last_failures(store, [u for u in urls if not snapshots.get(u)])
 
+    by_check = queries.captured_by_check(store, (s.id for pairs in snapshots.values() for s in pairs))
+
+    def cited_copy(url: str) -> Snapshot | None:
+        """The latest good copy `archive` made; one that `check --snapshot` made only when there is no other."""
+        pairs = snapshots.get(url) or []
+        return next((s for s in pairs if s.id not in by_check), pairs[0] if pairs else None)
+
     citations = tuple(
         CitationCheck(
             citation=c,
-            snapshot=_without_text(snapshots[c.url][0]) if snapshots.get(c.url) else None,
+            snapshot=_without_text(copy) if (copy := cited_copy(c.url)) is not None else None,
             check=checks.get(c.url),
             failure=failures.get(c.url),
         )

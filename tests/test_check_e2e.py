@@ -270,6 +270,13 @@ def test_snapshot_option_adds_a_snapshot_and_keeps_the_old_one(world: World) -> 
     assert snaps[0] == old  # untouched
     # the next check compares with the new capture: ok
     assert world.run([url])[url].status is LinkStatus.OK
+    # but the copy a writer's verification and report point to is still the one `archive` made
+    from archiver.verify import verify
+
+    article = Path(str(world.store.path)).with_name("cites.txt")
+    article.write_text(f"The report is at {url} today.\n")
+    cited = {c.url: c for c in verify(world.store, article).citations}
+    assert cited[url].snapshot is not None and cited[url].snapshot.id == old.id
 
 
 def test_snapshot_option_captures_links_whose_capture_failed(world: World) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "StoredSource",
     "find_source",
     "fts_candidates",
+    "captured_by_check",
     "good_snapshots",
     "last_failures",
     "snapshots_by_id",
@@ -132,6 +133,19 @@ def good_snapshots(store: Store, urls: Iterable[str], *, with_text: bool = True)
     out: dict[str, list[Snapshot]] = {url: [] for url in wanted}
     for row in _snapshot_rows(store, wanted, ok=True, extra=", s.text" if with_text else ""):
         out[row["url"]].append(snapshot_from_row(row))
+    return out
+
+
+def captured_by_check(store: Store, ids: Iterable[int]) -> set[int]:
+    """Which of the snapshots ``ids`` were captured by ``archiver check --snapshot`` (a run of
+    command ``check``) rather than by ``archiver archive``."""
+    wanted = list(dict.fromkeys(ids))
+    out: set[int] = set()
+    for chunk in _chunks(wanted):
+        marks = ", ".join("?" for _ in chunk)
+        out.update(row[0] for row in store.db.execute(
+            f"SELECT s.id FROM snapshots s JOIN runs r ON r.id = s.run_id WHERE r.command = 'check'"
+            f" AND s.id IN ({marks})", list(chunk)))
     return out
 
 
