@@ -45,9 +45,10 @@ Two parts:
   so per-host limits hold), or runs after it when the need shows only at the end.
   Verdicts are written to ``checks`` in batches (one commit per batch), append-only (a
   check never touches a snapshot), and yielded once written, with their streak and
-  since; what was judged before Ctrl-C is still written. A link refused by archiver's own
-  private-address policy (``blocked_private``, no ``allow_private``) is yielded but not
-  written: it says nothing about the link. With
+  since; what was judged before Ctrl-C is still written. A link written with a private
+  address (``127.0.0.1``, ``localhost``) refused by archiver's own policy (no
+  ``allow_private``) is yielded but not written: it says nothing about the link (a public
+  name now resolving to a private address is written). With
   ``capture``, an ``ok``, ``moved`` or ``drifted`` page whose body changed is added as a
   new snapshot (never replacing the old one). :func:`check_offline` makes no request:
   the last known class of each link, ``unchecked`` for links never checked.
@@ -59,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import http
+import ipaddress
 import logging
 import queue
 import random
@@ -311,6 +313,20 @@ def classify(
     if change == "moved":
         what += f"; now at {result.final_url}"
     return out(LinkStatus.DRIFTED, what, sim)
+
+
+def _policy_only(verdict: CheckResult) -> bool:
+    """Whether ``verdict`` is only archiver's refusal of a link written with a private address."""
+    if verdict.error_kind is not ErrorKind.BLOCKED_PRIVATE:
+        return False
+    host = (urlsplit(verdict.url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: what it resolves to now is the news
+    return True
 
 
 def needs_probe(verdict: CheckResult) -> bool:
@@ -704,11 +720,12 @@ class _Run:
         if not force and len(self.batch) < BATCH_SIZE and time.monotonic() - self.batch_since < BATCH_SECONDS:
             return []
         batch, self.batch = self.batch, []
-        # A private address refused by archiver's own policy (no --allow-private) says nothing
-        # about the link: shown, never recorded, so it breaks no streak and fills no history.
-        refused = [dataclasses.replace(r, detail=f"{r.detail}; not recorded") for r in batch
-                   if r.error_kind is ErrorKind.BLOCKED_PRIVATE]
-        kept = [r for r in batch if r.error_kind is not ErrorKind.BLOCKED_PRIVATE]
+        # A link *written* with a private address (127.0.0.1, localhost), refused by archiver's own
+        # policy (no --allow-private), says nothing about the link: shown, never recorded, so it
+        # breaks no streak and fills no history. A public name that now resolves to a private
+        # address (a sinkholed or expired domain) is news about the link, and is recorded.
+        refused = [dataclasses.replace(r, detail=f"{r.detail}; not recorded") for r in batch if _policy_only(r)]
+        kept = [r for r in batch if not _policy_only(r)]
         recorded = checks_sql.record_checks(self.store, kept, run_id=self.run_id) if kept else []
         self.counts.update(r.status.value for r in (*recorded, *refused))
         return [*recorded, *refused]

@@ -67,7 +67,7 @@ class QueryError(ArchiverError):
 def is_corruption(exc: BaseException) -> bool:
     """Whether a SQLite error says the database file is damaged (``SQLITE_CORRUPT``/``SQLITE_NOTADB``)."""
     code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in (11, 26):  # the primary code of an extended one
-        return True
+    if code is not None:  # the primary code of an extended one; "malformed JSON" is an ordinary error (1)
+        return code & 0xFF in (11, 26)
     message = str(exc)
     return "malformed" in message or "not a database" in message or "corrupt" in message

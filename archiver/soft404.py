@@ -49,6 +49,7 @@ from archiver.types import ErrorKind
 
 __all__ = [
     "PROBE_SIMILARITY",
+    "ERROR_PAGE_WORDS",
     "SHORT_TEXT_WORDS",
     "WALL_MARKUP_WORDS",
     "Probe",
@@ -66,6 +67,9 @@ __all__ = [
 
 #: A text of at most this many words may be an error page; longer texts are articles.
 SHORT_TEXT_WORDS = 150
+#: A page saying "not found" is taken for an error page when *archiving* (with no earlier
+#: copy to compare with) only at this length: MDN's 110-word article "404 Not Found" is kept.
+ERROR_PAGE_WORDS = 60
 #: Markup markers alone (a captcha widget's class, a vendor's script) make a wall only on a
 #: page with at most this many words: a wall shows a sentence or two, while a short article
 #: with a reCAPTCHA on its comment form still has a paragraph or more.
@@ -144,9 +148,9 @@ def _words_upto(text: str, cap: int) -> int:
     return len(_WORD.findall(text))
 
 
-def is_short(text: str | None) -> bool:
-    """Whether ``text`` has at most :data:`SHORT_TEXT_WORDS` words (an error page's length)."""
-    return _words_upto(text or "", SHORT_TEXT_WORDS + 1) <= SHORT_TEXT_WORDS
+def is_short(text: str | None, words: int = SHORT_TEXT_WORDS) -> bool:
+    """Whether ``text`` has at most ``words`` words (default: an error page's length)."""
+    return _words_upto(text or "", words + 1) <= words
 
 
 def not_found_wording(title: str | None, text: str | None) -> str | None:
@@ -178,6 +182,14 @@ _LANDING_NAMES = {
 _ERROR_NAMES = {"404", "404.html", "404.php", "404.aspx", "notfound", "not-found", "not_found", "pagenotfound",
                 "page-not-found", "error", "error.html", "errors", "error404", "error-404", "fehler", "erreur"}
 _LANGUAGE = re.compile(r"^[a-z]{2}(?:[-_][a-z]{2})?$", re.IGNORECASE)
+# Link shorteners and identifier resolvers: a redirect from them to a home page is what was meant.
+_REDIRECTORS = frozenset({
+    "t.co", "bit.ly", "bitly.com", "goo.gl", "tinyurl.com", "ow.ly", "buff.ly", "is.gd", "aka.ms", "lnkd.in",
+    "rb.gy", "cutt.ly", "shorturl.at", "tiny.cc", "trib.al", "dlvr.it", "fb.me", "amzn.to", "amzn.eu", "w.wiki",
+    "wp.me", "apple.co", "spoti.fi", "redd.it", "t.ly", "s.id", "youtu.be", "g.co", "msft.it", "nyti.ms",
+    "wapo.st", "reut.rs", "bbc.in", "cnn.it", "on.ft.com", "doi.org", "dx.doi.org", "hdl.handle.net", "purl.org",
+    "w3id.org", "perma.cc",
+})
 
 
 def _segments(path: str) -> list[str]:
@@ -214,14 +226,19 @@ def landing_redirect(requested: str, final: str | None) -> str | None:
         return None  # the citation was a home page already (/, /index.html, /en/, /de/home)
     if (req_segs, req.query) == (fin_segs, fin.query) and _site(req.netloc) == _site(fin.netloc):
         return None  # scheme, www. or trailing-slash change only
-    if not fin_segs:
-        return f"redirects to the home page {final}"
+    same_site = _site(req.netloc) == _site(fin.netloc)
+    if same_site and req_segs and req_segs[-1].lower() in _LANDING_NAMES and fin_segs == req_segs[:-1]:
+        return None  # /docs/index.html -> /docs/: the same page by its folder's name
     if any(s.lower() in _ERROR_NAMES for s in fin_segs):
         return f"redirects to an error page {final}"
-    if _is_home(fin_segs):
+    if not fin_segs or _is_home(fin_segs):
+        if not same_site and _site(req.netloc) in _REDIRECTORS:
+            return None  # bit.ly/x -> https://www.python.org/: a short link to a home page, as meant
         return f"redirects to the home page {final}"
-    same_site = _site(req.netloc) == _site(fin.netloc)
-    if same_site and len(fin_segs) < len(req_segs) and req_segs[: len(fin_segs)] == fin_segs:
+    # A parent is a section page (/blog/2020/post -> /blog/) when it is a folder or two levels
+    # up; one level up without a slash it is the page itself (/story/amp -> /story, /p/1/print).
+    up = len(req_segs) - len(fin_segs)
+    if same_site and up > 0 and req_segs[: len(fin_segs)] == fin_segs and (up >= 2 or fin.path.endswith("/")):
         return f"redirects to a parent page {final}"
     return None
 
@@ -247,7 +264,9 @@ _WALL_TITLES = [
 _WALL_TITLE = [(re.compile(p, re.IGNORECASE), why) for p, why in _WALL_TITLES]
 
 _WALL_MARKUP = [
-    (r"/cdn-cgi/challenge-platform|cf-browser-verification|cf_chl_opt|window\._cf_chl", "Cloudflare challenge"),
+    # (not /cdn-cgi/challenge-platform/scripts/jsd/: Cloudflare's bot detection on ordinary pages)
+    (r"/cdn-cgi/challenge-platform/(?!scripts/jsd/)|cf-browser-verification|cf_chl_opt|window\._cf_chl",
+     "Cloudflare challenge"),
     (r"checking your browser before accessing|enable javascript and cookies to continue", "browser check"),
     (r"captcha-delivery\.com|datadome", "DataDome captcha"),
     (r"px-captcha|perimeterx|_pxappid|press (?:&amp;|&) hold", "PerimeterX (HUMAN) challenge"),
@@ -257,7 +276,9 @@ _WALL_MARKUP = [
     (r"ddos-guard", "DDoS-Guard check"),
     (r"awswaf|aws-waf-token|gokuprops", "AWS WAF challenge"),
     (r"class=[\"'][^\"']*\bcf-turnstile\b|challenges\.cloudflare\.com/turnstile", "Turnstile captcha"),
-    (r"class=[\"'][^\"']*\bg-recaptcha\b|google\.com/recaptcha/api", "reCAPTCHA"),
+    # (not api.js?render=KEY: reCAPTCHA v3, invisible and loaded site-wide)
+    (r"class=[\"'][^\"']*\bg-recaptcha\b|google\.com/recaptcha/(?:api|enterprise)\.js(?!\?render=(?!explicit))",
+     "reCAPTCHA"),
     (r"class=[\"'][^\"']*\bh-captcha\b|hcaptcha\.com/1/api", "hCaptcha"),
     (r"errors\.edgesuite\.net|reference #\d+\.[0-9a-f]+", "Akamai access denied"),
 ]
@@ -356,8 +377,9 @@ def login_wall(
     (``blocked``). Fires for a redirect from ``requested`` to a sign-in or consent page,
     or for a short page (at most :data:`SHORT_TEXT_WORDS` words of ``text``) titled
     "Log in"/"Sign in" whose markup (``html``, the start of the body) has a password
-    field. Never fires when ``requested`` is itself a sign-in or consent page: a citation
-    of a login page that still shows it is fine.
+    field; the last only for a deep link (a home page such as ``facebook.com/`` may be its
+    sign-in page). Never fires when ``requested`` is itself a sign-in or consent page: a
+    citation of a login page that still shows it is fine.
     """
     if _wall_kind(requested) is not None:
         return None
@@ -367,6 +389,9 @@ def login_wall(
             return f"consent wall: redirects to a cookie-consent page {final}; the page may be fine"
         if kind == "login":
             return f"login wall: redirects to the sign-in page {final}; the page may be fine for signed-in readers"
+    parts = urlsplit(requested)
+    if not parts.query and _is_home(_segments(parts.path)):
+        return None  # facebook.com/ or accounts.google.com/ *is* a sign-in page: that was cited
     page_title = " ".join((title or "").split())
     head = (html or "")[:HEAD_BYTES]
     if not page_title and head:

@@ -67,7 +67,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchiverError, NotFoundError
+from archiver.errors import ArchiverError, SourceError
 from archiver.quotes import ArticleText
 from archiver.store import reports as queries
 from archiver.store.checks import last_checks
@@ -439,7 +439,7 @@ def load_article(store: Store, spec: str) -> Article:
     """Read the article ``spec`` as it is now (see the module docstring).
 
     A file or ``-`` is harvested again; a URL is taken from the store (never fetched) and
-    raises :class:`NotFoundError` (exit 1: nothing archived for that URL) when it was never archived.
+    raises :class:`SourceError` (exit 2, like a missing file) when it was never archived.
     """
     if _is_url(spec):
         from archiver.urls import canonicalize
@@ -447,7 +447,7 @@ def load_article(store: Store, spec: str) -> Article:
         locator = canonicalize(spec)
         stored = queries.find_source(store, locator)
         if stored is None or stored.text is None:
-            raise NotFoundError(
+            raise SourceError(
                 "this article was never archived; verify and report work offline and do not fetch articles"
                 " (run `archiver archive URL` first)",
                 spec,

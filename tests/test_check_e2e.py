@@ -414,3 +414,8 @@ def test_links_refused_by_the_private_address_policy_are_shown_not_recorded(worl
     # the next real check starts the streak afresh, as if the refused one had never happened
     got = world.run([world.urls["boiler"]])
     assert got[world.urls["boiler"]].streak == 1
+    # a public-looking name now resolving to a private address (a sinkholed domain) is news: recorded
+    (sinkholed,) = check(world.store, [world.urls["gone_host"]], config=strict, fetch=world.fetch(),
+                         rng=FixedRandom(), extract_workers=0)
+    assert sinkholed.error_kind == "blocked_private" and "not recorded" not in (sinkholed.detail or "")
+    assert world.last_row("gone_host").error_kind == "blocked_private"

@@ -69,8 +69,8 @@ def test_csv(archive: Path) -> None:
 
 
 def test_errors(archive: Path) -> None:
-    code, _, err = run("https://blog.example/unknown")  # nothing archived for that URL: exit 1, as show says
-    assert code == 1 and err.startswith("archiver: error:") and "Traceback" not in err
+    code, _, err = run("https://blog.example/unknown")  # the article to report on is missing: bad input
+    assert code == 2 and err.startswith("archiver: error:") and "Traceback" not in err
     assert run(URL_SOURCE, "--format", "pdf")[0] == 2
 
 

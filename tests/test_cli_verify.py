@@ -85,7 +85,7 @@ def test_usage_errors_exit_2(db_path: Path) -> None:
     assert code == 2 and err.startswith("archiver: error:") and "Traceback" not in err
     build_archive(db_path, locator=URL_SOURCE)
     code, _, err = run("https://blog.example/never-archived")
-    assert code == 1 and "never archived" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "never archived" in err and len(err.strip().splitlines()) == 1
     assert run(URL_SOURCE, "--threshold", "0")[0] == 2
 
 

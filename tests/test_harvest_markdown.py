@@ -155,6 +155,9 @@ def test_the_text_of_an_inline_html_link_is_its_anchor_not_another_citation() ->
     text = 'See <a href="https://y.org/">www.other.org</a> and https://z.org/x, or <a href="https://q.org">q</a>.\n'
     assert [(c.raw, c.anchor) for c in harvest_markdown(text, "a.md")] == [
         ("https://y.org/", "www.other.org"), ("https://z.org/x", None), ("https://q.org", "q")]
+    # an <a> never closed does not hide the bare URLs up to the next link's </a>
+    text = '<a href="https://a.org/"> unclosed, https://b.org/x, and <a href="https://c.org/">C</a>.\n'
+    assert [c.raw for c in harvest_markdown(text, "a.md")] == ["https://a.org/", "https://b.org/x", "https://c.org/"]
 
 
 def test_link_list_context_is_the_sentence_before_it() -> None:

@@ -337,6 +337,18 @@ def test_deliberate_choices(text: str, expected: list[str]) -> None:
         ("(https://a.org/)(https://b.org/)", ["https://a.org/", "https://b.org/"]),
         ("\\enclosure.net/slash\\", ["enclosure.net/slash"]),  # a trailing backslash is no path
         ("* test link -https://www.example.com", ["https://www.example.com"]),  # a dash before the scheme
+        # a port followed by punctuation keeps its digits (found by review)
+        ("Run it at http://localhost:8080.", ["http://localhost:8080"]),
+        ("Served on http://localhost:8080: done", ["http://localhost:8080"]),
+        ("Server: http://127.0.0.1:8000\u2026", ["http://127.0.0.1:8000"]),
+        ("http://user:pw@localhost:8080.", ["http://user:pw@localhost:8080"]),
+        # prose glued to a closing bracket ends the URL
+        ("(\u8a73\u7d30: https://example.com/a)\u3092\u53c2\u7167", ["https://example.com/a"]),
+        ("https://ja.wikipedia.org/wiki/\u6771\u4eac)\u304c", ["https://ja.wikipedia.org/wiki/\u6771\u4eac"]),
+        # a pipe in the query is part of the URL, in brackets too
+        ("[https://fonts.googleapis.com/css?family=Roboto|Open+Sans]",
+         ["https://fonts.googleapis.com/css?family=Roboto|Open+Sans"]),
+        ("|https://x.org/a?fields=id|name|", ["https://x.org/a?fields=id|name"]),
     ],
 )
 def test_ends_of_urls_from_other_finders_suites(text: str, expected: list[str]) -> None:

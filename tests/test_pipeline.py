@@ -467,10 +467,18 @@ def test_a_soft_404_is_a_failed_capture_and_never_replaces_the_good_snapshot(fak
         "story": fakeweb.add("/news/2024/story", body=news, content_type="text/html"),
         "to_home": fakeweb.redirect("/news/2019/old-story", "/", status=302),
         "about_404": fakeweb.add("/essays/link-rot", body=about_404),
+        # a short article about the status code (MDN's is 110 words) is an article, not an error page
+        "mdn": fakeweb.add("/docs/Web/HTTP/Status/404", body="<html><head><title>404 Not Found - HTTP | MDN"
+                           "</title></head><body><article><p>" + " ".join(
+                               ["The HTTP 404 Not Found client error response status code indicates that the server"
+                                " cannot find the requested resource."] * 6) + "</p></article></body></html>"),
+        # an AMP link sent to its article is the page itself (found by review)
+        "amp": fakeweb.redirect("/news/2024/story/amp", "/news/2024/story", status=301),
     }
     first = by_url(run([synthetic(list(u.values()))], db_path))
     assert first[u["story"]].status is ArchiveStatus.ARCHIVED
     assert first[u["about_404"]].status is ArchiveStatus.ARCHIVED  # an article about 404 pages is kept
+    assert first[u["mdn"]].status is ArchiveStatus.ARCHIVED and first[u["amp"]].status is ArchiveStatus.ARCHIVED
     home = first[u["to_home"]]
     assert home.status is ArchiveStatus.FAILED and home.error_kind is ErrorKind.SOFT404
     assert "home page" in (home.error or "") and home.http_status == 200

@@ -118,6 +118,21 @@ def test_not_landing_redirects(requested: str, final: str | None) -> None:
     assert landing_redirect(requested, final) is None
 
 
+def test_not_landing_redirects_from_review() -> None:
+    # ordinary redirects that are the page itself, or what a short link meant (found by review)
+    for req, fin in [
+        ("https://ex.org/docs/index.html", "https://ex.org/docs/"),
+        ("https://ex.org/news/story-1/amp", "https://ex.org/news/story-1"),
+        ("https://ex.org/p/123/print", "https://ex.org/p/123"),
+        ("https://bit.ly/3abcDEF", "https://www.python.org/"),
+        ("https://aka.ms/vscode", "https://code.visualstudio.com/"),
+    ]:
+        assert landing_redirect(req, fin) is None, (req, fin)
+    # while a removed post sent to its section folder still is a soft 404
+    assert "parent page" in (landing_redirect("https://ex.org/blog/old-post", "https://ex.org/blog/") or "")
+    assert "home page" in (landing_redirect("https://other.example/some/post", "https://www.python.org/") or "")
+
+
 # -- sign-in and consent walls ------------------------------------------------------------------
 
 
@@ -168,6 +183,22 @@ def test_a_short_page_titled_log_in_with_a_password_field_is_a_wall() -> None:
     assert reason is not None and "Log into Facebook" in reason
     russian = html.replace("Log into Facebook", "Вход — Пример")
     assert login_wall("https://ex.org/a", None, None, None, russian) is not None
+
+
+def test_a_cited_home_page_that_is_a_sign_in_page_is_no_wall() -> None:
+    html = '<title>Facebook \u2013 log in or sign up</title><form><input type="password" name="pass"></form>'
+    assert login_wall("https://www.facebook.com/", "https://www.facebook.com/", None, None, html) is None
+    assert login_wall("https://www.facebook.com/groups/123/posts/9", None, None, None, html) is not None
+
+
+def test_site_wide_bot_detection_scripts_on_short_pages_are_no_walls() -> None:
+    short = "A photo of the harbour at dawn, by our staff photographer."
+    jsd = '<p>photo</p><script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js"></script>'
+    assert bot_wall(200, {}, "Harbour at dawn", short, jsd) is None
+    v3 = '<p>photo</p><script src="https://www.google.com/recaptcha/api.js?render=6LcKEY"></script>'
+    assert bot_wall(200, {}, "Harbour at dawn", short, v3) is None
+    v2 = '<form><div class="g-recaptcha" data-sitekey="k"></div></form>'
+    assert bot_wall(200, {}, "example.org", "Please confirm.", v2) is not None
 
 
 def test_articles_about_signing_in_are_not_walls() -> None:

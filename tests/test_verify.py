@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from verify_archive import ARTICLE, FAILED, NEVER, article_harvest, build_archive
 
-from archiver.errors import ArchiverError, NotFoundError
+from archiver.errors import ArchiverError, SourceError
 from archiver.store import Store
 from archiver.types import LinkStatus, SourceFormat
 from archiver.verify import (
@@ -234,7 +234,7 @@ def test_url_source_is_read_from_the_archive(db_path: Path) -> None:
         assert len(article.citations) == 8 and article.text.startswith("# Talks in Istanbul")
         result = verify(store, "https://blog.example/article")
         assert len(result.quotes) == 6
-        with pytest.raises(NotFoundError, match="never archived"):
+        with pytest.raises(SourceError, match="never archived"):
             load_article(store, "https://blog.example/unknown")
 
 

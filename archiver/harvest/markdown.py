@@ -45,6 +45,7 @@ from archiver.types import Citation, Skipped
 _SPANS = "_archiver_spans"
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _A_TAG = re.compile(r"""<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))[^>]*>""", re.I | re.S)
+_A_OPEN = re.compile(r"<a\b", re.IGNORECASE)
 _A_CLOSE = re.compile(r"</a\s*>", re.I)
 _TAGS = re.compile(r"<[^>]*>")
 # HTML tags and comments only: "<https://x.org>" (an autolink) is not a tag.
@@ -277,6 +278,8 @@ def _inline_citations(
         elif kind == "html":
             for a_start, _a_end, href, _ in _html_links(content[start:end]):
                 close = _A_CLOSE.search(content, end)
+                if close and _A_OPEN.search(content, end, close.start()):
+                    close = None  # never closed: the next link's </a> is not this one's
                 text = collapse(html.unescape(_TAGS.sub("", content[end : close.start()]))) if close else ""
                 items.append((start + a_start, end, href, href, text or None))
                 if close:  # the link's text is its anchor, not another citation: <a href=u>u</a>

@@ -25,7 +25,7 @@ again, so ``(https://a.org/)(https://b.org/)`` gives both. In the authority (hos
 a ``scheme://`` URL, a character no host holds (``| ' ^ { } ( ) , ; ! *``) ends the URL
 (``[http://x.org|label]``, ``href='http://x.org'``), a host loses trailing hyphens and a port
 that is not ASCII digits is dropped; userinfo before an ``@`` is left alone. A URL right after
-``[`` or ``|`` (wiki link markup) ends at the next ``|``.
+``[`` or ``|`` (wiki link markup) ends at the next ``|`` unless that is in its query.
 
 Why a hand-written regular expression rather than linkify-it-py (measured, see
 ``bench/bench_harvest.py``): linkify-it-py gets most of its own fixtures right but is far too slow
@@ -144,11 +144,15 @@ def _cut_unbalanced(url: str, before: str = "") -> str:
 
 def _ends_here(rest: str) -> bool:
     """Whether ``rest``, after a closing bracket that closes nothing, is not more of the URL:
-    nothing, punctuation only, another bracket or quote, or another URL."""
-    if not rest or rest[0] in "([{<'" or "://" in rest:
+    it goes on only with an ASCII letter or digit or a character URLs use between their
+    parts (``q=(a))+b``); prose glued to the bracket (``(see https://x.org/a)を参照``),
+    punctuation, another bracket or quote, or another URL end it."""
+    if not rest or "://" in rest:
         return True
-    return all(c in _TRAIL or c in _CLOSE or c in _OPEN or (c > "\x7f" and unicodedata.category(c).startswith("P"))
-               for c in rest)
+    first = rest[0]
+    if not (first.isascii() and (first.isalnum() or first in "+/?&=#-_~%")):
+        return True
+    return all(c in _TRAIL or c in _CLOSE or c in _OPEN for c in rest)
 
 
 # Characters no host (nor port) holds: in the authority of a URL (after "://", up to the
@@ -182,8 +186,9 @@ def _cut_authority(url: str) -> str:
         return url[: head + at + len(host.rstrip("-"))]
     if colon >= 0:
         port = hostport[colon + 1 :]
-        if port and not (port.isascii() and port.isdigit()):
-            return url[: head + at + colon]
+        digits = len(port) - len(port.lstrip("0123456789"))
+        if digits < len(port):  # "x.org:8080." keeps its port; "x.org:abc" loses the colon too
+            return url[: head + at + colon + (digits + 1 if digits else 0)]
     return url
 
 
@@ -283,8 +288,8 @@ def _found(text: str, match: re.Match[str], bare_domains: bool) -> Found | None:
             start += dot + 1  # "end.http://x.org": the sentence's full stop is not part of the scheme
             scheme, before = scheme[dot + 1 :], "."
         candidate = _cut_authority(text[start : match.end()])
-        if before in "[|" and before and "|" in candidate:  # [https://x.org/page|label] (wiki markup)
-            candidate = candidate[: candidate.index("|")]
+        if before in "[|" and before and "|" in candidate and "?" not in candidate[: candidate.index("|")]:
+            candidate = candidate[: candidate.index("|")]  # [https://x.org/page|label] (wiki markup)
         raw = trim(candidate, before)
         if len(raw) <= len(scheme) + 3:
             return None
