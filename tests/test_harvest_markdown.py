@@ -174,3 +174,11 @@ def test_link_list_context_is_the_sentence_before_it() -> None:
 def test_footnote_style_citations() -> None:
     text = "The figure rose.[^1] It fell later.[^2]\n\n[^1]: https://a.example/one\n[^2]: Data at https://a.example/two.\n"
     assert [c.url for c in harvest_markdown(text, "s")] == ["https://a.example/one", "https://a.example/two"]
+
+
+def test_a_bare_url_running_into_a_link_or_a_footnote_keeps_its_own_part() -> None:
+    # markdown-it-py's linkify fixture "links inside raw links": the URL before the link is still cited
+    cits = harvest_markdown("https://example.com/foo[123](456)bar\n", "a.md")
+    assert [(c.raw, c.column) for c in cits] == [("https://example.com/foo", 1)]
+    cits = harvest_markdown("See https://a.org/x[^1] and more.\n\n[^1]: A note.\n", "a.md")
+    assert [(c.raw, c.column) for c in cits] == [("https://a.org/x", 5)]

@@ -18,6 +18,7 @@ source; line and column then come from that offset.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import html
 import re
 from collections.abc import Callable
@@ -295,7 +296,20 @@ def _inline_citations(
     for hit in find_urls(searched, bare_domains=bare_domains):
         i = bisect.bisect_left(block_starts, hit.end) - 1  # the last span starting before the hit ends
         if i >= 0 and blocked[i][1] > hit.start:
-            continue  # inside a link, code span or tag
+            j = bisect.bisect_right(block_starts, hit.start) - 1  # the last span starting at or before it
+            if j >= 0 and blocked[j][1] > hit.start:
+                continue  # inside a link, code span or tag
+            # a bare URL running into a link or code span: "https://x.org/foo[123](456)" is https://x.org/foo
+            head = next(iter(find_urls(searched[hit.start : blocked[j + 1][0]], bare_domains=bare_domains)), None)
+            if head is None or head.start != 0:
+                continue
+            hit = dataclasses.replace(head, start=hit.start, end=hit.start + head.end)
+        if "[^" in hit.raw:  # a footnote reference right after the URL: "https://x.org/a[^1]"
+            head = next(iter(find_urls(searched[hit.start : hit.start + hit.raw.index("[^")],
+                                       bare_domains=bare_domains)), None)
+            if head is None or head.start != 0:
+                continue
+            hit = dataclasses.replace(head, start=hit.start, end=hit.start + head.end)
         url_text = _ESCAPE.sub(r"\1", hit.url)
         url_text = _unescape(url_text, attribute=False)
         items.append((hit.start, hit.end, hit.raw, url_text, None))
