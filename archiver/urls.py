@@ -5,11 +5,16 @@ Contract of :func:`canonicalize` (pure, idempotent: ``canonicalize(canonicalize(
 * only ``http`` and ``https`` URLs are accepted; anything else raises :class:`InvalidURLError`
   (and nothing else is ever raised), as do URLs with no host, a bad port (not 0-65535 digits),
   spaces/illegal characters in the host, or an IPv6 zone id;
-* as browsers do (WHATWG URL): leading/trailing control characters and spaces are stripped, tabs
-  and newlines inside dropped, ``\\`` before the query read as ``/``; the host is
-  percent-decoded (``ex%61mple.com``) before IDNA;
+* as browsers do (WHATWG URL): leading/trailing C0 control characters and spaces are stripped
+  (not NBSP or other Unicode spaces), tabs and newlines inside dropped, ``\\`` before the query
+  read as ``/`` (in a relative reference too, before it is resolved), any number of slashes
+  after ``http:`` introduce the host (``http:example.com``; but ``http:g`` on an http page is
+  the relative ``g``); the host is percent-decoded (``ex%61mple.com``) before IDNA, and a host
+  ending in a number is an IPv4 address in any form browsers read (``192.168.257``,
+  ``0xC0A80101``), written dotted, or invalid;
 * scheme and host are lower-cased, IDN hosts become punycode (full-width forms and ``。`` are
-  mapped, UTS #46), IPv6 addresses are compressed and lower-cased, a trailing dot on the host is
+  mapped, UTS #46 non-transitional: ``ß`` stays ``ß``, also in a host IDNA2008 refuses such as
+  ``my_site.straße.de``), IPv6 addresses are compressed and lower-cased, a trailing dot on the host is
   dropped, the default port (80/443) and an empty port (``host:``) are removed, leading zeros of a
   port too, an empty path becomes ``/``;
 * ``user:password@`` is kept (the fetcher redacts it when printing), with its escapes normalised
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -121,11 +127,13 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
 _ASCII_HOST = re.compile(r"^[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*$")
+_IDEOGRAPHIC_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+_NUMERIC_LABEL = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
 
 
 def scheme_of(raw: str) -> str | None:
     """The lower-cased scheme written at the start of ``raw`` (``"mailto"``, ``"http"``), or ``None``."""
-    match = _SCHEME_RE.match(raw.strip())
+    match = _SCHEME_RE.match(raw.strip(_C0_AND_SPACE))
     return match.group(1).lower() if match else None
 
 
@@ -191,11 +199,11 @@ def resolve(raw: str, base: str | None) -> str:
 
     Returns ``raw`` unchanged when it has a scheme or when there is no base.
     """
-    raw = raw.strip()
+    raw = raw.strip(_C0_AND_SPACE)
     if base is None or _SCHEME_RE.match(raw):
         return raw
     try:
-        b = urlsplit(base.strip())
+        b = urlsplit(base.strip(_C0_AND_SPACE))
         r = urlsplit(raw)
     except ValueError as exc:
         raise InvalidURLError(f"cannot resolve: {exc}", raw) from exc
@@ -232,24 +240,44 @@ def _canonical_host(host: str, raw: str) -> str:
             return "[" + ipaddress.IPv6Address(host[1:-1]).compressed + "]"
         except ValueError as exc:
             raise InvalidURLError("bad IPv6 address", raw) from exc
+    host = host.translate(_IDEOGRAPHIC_DOTS)  # "example.com。" ends in a dot too
     if host.endswith("."):
         host = host[:-1]
     if host.isascii():
         host = host.lower()
         if not _ASCII_HOST.match(host):
             raise InvalidURLError(f"bad host {host!r}", raw)
-        return host
+        return _numeric_host(host, raw)
     try:
         encoded = idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
-        # IDNA2008 refuses symbols (http://✪df.ws) that browsers still resolve via IDNA2003.
+        # IDNA2008 refuses labels browsers still resolve (http://✪df.ws, my_site.straße.de): as
+        # WHATWG's domain to ASCII does, map with UTS #46 (non-transitional: ß stays ß) and
+        # punycode each non-ASCII label on its own, never through IDNA2003 (which turns ß into
+        # ss in every label: another domain).
         try:
-            encoded = host.encode("idna").decode("ascii").lower()
-        except UnicodeError as exc:
+            mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+            encoded = ".".join(
+                label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+                for label in mapped.split(".")
+            ).lower()
+        except (idna.IDNAError, UnicodeError) as exc:
             raise InvalidURLError(f"bad host {host!r}", raw) from exc
     if not _ASCII_HOST.match(encoded):
         raise InvalidURLError(f"bad host {host!r}", raw)
-    return encoded
+    return _numeric_host(encoded, raw)
+
+
+def _numeric_host(host: str, raw: str) -> str:
+    """WHATWG: a host whose last label is a number is an IPv4 address, in any form browsers
+    read (``192.168.257``, ``0xC0A80101``, octal ``0300.0250.1.1``), written dotted; or invalid."""
+    last = host.rsplit(".", 1)[-1]
+    if not _NUMERIC_LABEL.match(last):
+        return host
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        raise InvalidURLError(f"bad host {host!r} (ends in a number but is no IPv4 address)", raw) from None
 
 
 def _quote_userinfo_char(match: re.Match[str]) -> str:
@@ -292,14 +320,31 @@ def canonicalize(raw: str, base: str | None = None) -> str:
     Pure and idempotent; the rules are in the module docstring.
     Raises :class:`InvalidURLError` for a non-http(s) scheme, a missing host, a bad port or host.
     """
-    text = _STRIP_INSIDE.sub("", raw.strip().strip(_C0_AND_SPACE))
+    text = _STRIP_INSIDE.sub("", raw.strip(_C0_AND_SPACE))
     if base is not None:
-        text = resolve(text, _STRIP_INSIDE.sub("", base.strip().strip(_C0_AND_SPACE)))
-    if "\\" in text and (scheme_of(text) or "") in _HTTP_SCHEMES:
-        # Browsers read "\\" as "/" before the query in http(s) URLs: http:\\host\path is http://host/path.
-        cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))
-        text = text[:cut].replace("\\", "/") + text[cut:]
+        base = _STRIP_INSIDE.sub("", base.strip(_C0_AND_SPACE))
+        base_scheme, ref_scheme = scheme_of(base), scheme_of(text)
+        if base_scheme in _HTTP_SCHEMES and (ref_scheme is None or ref_scheme in _HTTP_SCHEMES):
+            text = _backslashes(text)  # "\\x" on an http page is "/x", before it is resolved
+            if ref_scheme == base_scheme and not text[len(ref_scheme) + 1 :].startswith("//"):
+                text = text[len(ref_scheme) + 1 :]  # "http:g" on an http page is the relative "g"
+        text = resolve(text, base)
+    scheme = scheme_of(text) or ""
+    if scheme in _HTTP_SCHEMES:
+        text = _backslashes(text)
+        # WHATWG: any number of slashes after "http:" introduce the host (http:example.com, http:///x.org)
+        rest = text[len(scheme) + 1 :]
+        if not rest.startswith("//") or rest.startswith("///"):
+            text = f"{text[: len(scheme) + 1]}//{rest.lstrip('/')}"
     return _canonicalize(text)
+
+
+def _backslashes(text: str) -> str:
+    """Browsers read "\\" as "/" before the query in http(s) URLs: http:\\\\host\\path is http://host/path."""
+    if "\\" not in text:
+        return text
+    cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))
+    return text[:cut].replace("\\", "/") + text[cut:]
 
 
 @lru_cache(maxsize=8192)

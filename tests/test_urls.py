@@ -103,8 +103,6 @@ def test_different_resources_stay_apart(a: str, b: str) -> None:
         ("javascript:alert(1)", "unsupported scheme"),
         ("file:///etc/passwd", "unsupported scheme"),
         ("http://", "no host"),
-        ("http:///path", "no host"),
-        ("http:example.com", "no host"),
         ("https://:443/", "no host"),
         ("http://example.com:99999/", "bad port"),
         ("http://example.com:8o/", "bad port"),
@@ -119,6 +117,35 @@ def test_invalid(raw: str, message: str) -> None:
     with pytest.raises(InvalidURLError) as info:
         canonicalize(raw)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "base", "expected"),
+    [
+        # found by running WHATWG's urltestdata, w3lib's, url-normalize's and courlan's suites
+        ("http:example.com", None, "http://example.com/"),  # any number of slashes after http:
+        ("http:/example.com/", None, "http://example.com/"),
+        ("http:///path", None, "http://path/"),
+        ("http:g", "http://a/b/c/d;p?q", "http://a/b/c/g"),  # same scheme, no slashes: relative (RFC 3986 5.4)
+        ("http:foo.com", "http://example.org/foo/bar", "http://example.org/foo/foo.com"),
+        ("\\x", "http://example.org/foo/bar", "http://example.org/x"),  # "\\" is "/" before resolving
+        ("\\\\evil.com\\path", "http://example.org/foo/bar", "http://evil.com/path"),
+        ("http://my_site.stra\u00dfe.de/", None, "http://my_site.xn--strae-oqa.de/"),  # never IDNA2003's ss
+        ("http://EXAMPLE.COM\u3002/", None, "http://example.com/"),  # a full-width trailing dot
+        ("http://192.168.257/", None, "http://192.168.1.1/"),  # IPv4 forms browsers read
+        ("http://0xC0A80101/", None, "http://192.168.1.1/"),
+        ("http://example.com/a\u00a0", None, "http://example.com/a%C2%A0"),  # only C0 and space are stripped
+    ],
+)
+def test_urls_as_browsers_read_them(raw: str, base: str | None, expected: str) -> None:
+    assert canonicalize(raw, base) == expected
+    assert canonicalize(expected) == expected
+
+
+@pytest.mark.parametrize("raw", ["http://192.168.0.257/", "http://1.2.3.4.5/", "http://foo.09/", "http://x.123/"])
+def test_hosts_ending_in_a_number_must_be_ipv4_addresses(raw: str) -> None:
+    with pytest.raises(InvalidURLError, match="ends in a number"):
+        canonicalize(raw)
 
 
 def test_relative_resolution_keeps_double_slashes() -> None:
