@@ -1,13 +1,21 @@
 """Deciding how bytes become text: one function, used by the harvester and the fetcher.
 
 Order of evidence (the WHATWG order, minus guessing where certainty exists):
-BOM, then the HTTP ``Content-Type`` charset, then ``<meta charset>`` /
-``<meta http-equiv="Content-Type">`` in the first 8 KiB (HTML only), then the XML
-declaration (XML and HTML), then strict
-UTF-8 (a multi-byte UTF-8 text that decodes cleanly is almost surely UTF-8; ASCII-only
-bytes are UTF-8 by default), then statistical detection (charset-normalizer), then a
-default of cp1252 (windows-1252, the WHATWG fallback) when detection cannot tell. requests'
-ISO-8859-1 default for ``text/*`` without a charset is never used.
+BOM, then the HTTP ``Content-Type`` charset (parsed as Fetch's "extract a MIME type" does,
+so of repeated headers the last type counts), then ``<meta charset>`` /
+``<meta http-equiv="Content-Type" content="...">`` found by the HTML standard's *prescan*
+(comments skipped, attributes parsed, ``content=`` only with the http-equiv pragma, an
+unknown label skipped for a later one) in the page's head (up to 64 KiB, until ``<body>``),
+then the XML declaration (XML and HTML), then strict UTF-8 (a multi-byte UTF-8 text that
+decodes cleanly is almost surely UTF-8; ASCII-only bytes are UTF-8 by default), then
+statistical detection (charset-normalizer, on the text with tags, scripts and styles
+removed), then a default of cp1252 (windows-1252, the WHATWG fallback) when detection
+cannot tell. requests' ISO-8859-1 default for ``text/*`` without a charset is never used.
+
+Labels are read as browsers read them: the WHATWG Encoding Standard's table
+(:mod:`archiver._whatwg_encodings`), so ``iso-8859-1``/``ascii``/``latin1`` mean
+windows-1252, ``gbk`` gb18030, ``big5`` Big5-HKSCS, ``euc-kr`` windows-949; a label browsers
+ignore (``utf-7``, ``utf-32``, EBCDIC code pages) is ignored.
 
 The raw bytes are never changed; callers record the encoding and how it was
 decided (``bom``, ``header``, ``meta``, ``xml``, ``utf-8``, ``detected``, ``default``).
@@ -19,6 +27,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from archiver._whatwg_encodings import LABELS
+
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it shares its first two bytes
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -26,40 +36,12 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_META_RE = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""",
-    re.IGNORECASE,
-)
 # The XML declaration: only at the very start of the document (a BOM was handled before).
 _XML_DECL_RE = re.compile(rb"""^<\?xml\s[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_:.\-]+)["']""")
-_HEADER_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
-META_SCAN_BYTES = 8192
+#: How much of the page's start the <meta> prescan reads (it also stops at <body>): inline
+#: styles and scripts often push the <meta> past the 1,024 bytes the standard asks for.
+META_SCAN_BYTES = 64 * 1024
 DETECT_SAMPLE_BYTES = 256 * 1024
-
-# Labels that browsers treat as a superset (WHATWG Encoding Standard).
-_ALIASES = {
-    "iso-8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "us-ascii": "cp1252",
-    "ascii": "cp1252",
-    "iso8859-1": "cp1252",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "windows-31j": "cp932",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "euc-kr": "cp949",
-    "iso-8859-9": "cp1254",
-    "tis-620": "cp874",
-}
-
-
-# Text codecs that are not character sets of documents (a hostile ``charset=`` may name them).
-_NOT_CHARSETS = frozenset({"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"})
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -70,28 +52,97 @@ class Decision:
 
 
 def normalize_label(label: str | None) -> str | None:
-    """Return a Python codec name for a charset label, or ``None`` if it is unknown."""
+    """The Python codec for an encoding label as browsers read it (WHATWG), or ``None`` when
+    browsers ignore the label."""
     if not label:
         return None
-    label = label.strip().strip("\"'").lower()
-    label = _ALIASES.get(label, label)
+    return LABELS.get(label.strip("\t\n\f\r \"'").lower())
+
+
+def _codec(name: str | None) -> str | None:
+    """The canonical name of a Python codec name (charset-normalizer's answers), or ``None``."""
+    if not name:
+        return None
     try:
-        info = codecs.lookup(label)
+        info = codecs.lookup(name)
     except LookupError:
         return None
-    # Python knows codecs no web page is written in: bytes-to-bytes ones (base64, zlib...)
-    # that bytes.decode() refuses, and ones that raise even with errors="replace".
-    if not info._is_text_encoding or info.name in _NOT_CHARSETS:  # noqa: SLF001 - the only public marker
+    return info.name if info._is_text_encoding else None  # noqa: SLF001 - the only public marker
+
+
+def _mime_params(value: str) -> tuple[str, dict[str, str]] | None:
+    """``type/subtype`` (lower-case) and parameters of one MIME type, or ``None`` if it is not one."""
+    essence, _, rest = value.partition(";")
+    essence = essence.strip(" \t\r\n").lower()
+    kind, slash, sub = essence.partition("/")
+    if not slash or not kind or not sub or any(c in essence for c in " \t\"(),:;<=>?@[\\]{}"):
         return None
-    return info.name
+    params: dict[str, str] = {}
+    while rest:
+        part, rest = _next_param(rest)
+        name, eq, val = part.partition("=")
+        name = name.strip(" \t\r\n").lower()
+        if eq and name and name not in params:
+            params[name] = val.strip(" \t\r\n")
+    return essence, params
+
+
+def _next_param(text: str) -> tuple[str, str]:
+    """The next ``name=value`` of a MIME type's parameters (a quoted value may hold ``;``) and the rest."""
+    name, eq, rest = text.partition("=")
+    if not eq:
+        head, _, tail = text.partition(";")
+        return head, tail
+    rest = rest.lstrip(" \t")
+    if rest.startswith('"'):
+        value, i = [], 1
+        while i < len(rest) and rest[i] != '"':
+            if rest[i] == "\\" and i + 1 < len(rest):
+                i += 1
+            value.append(rest[i])
+            i += 1
+        tail = rest[i + 1 :]
+        return f"{name}={''.join(value)}", tail.partition(";")[2]
+    value, _, tail = rest.partition(";")
+    return f"{name}={value}", tail
+
+
+def _split_header(value: str) -> list[str]:
+    """A header value split at the commas that join repeated headers (not inside quotes)."""
+    parts, current, quoted = [], [], False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
-    """The charset parameter of a Content-Type header, as a codec name, if valid."""
+    """The charset of a Content-Type header as a codec name, if valid.
+
+    As Fetch's "extract a MIME type": repeated headers (joined by commas) are read in order,
+    ``*/*`` and unparsable types are skipped, the last type wins, and it keeps the charset of
+    an earlier one only when it is the same type without a charset of its own
+    (``text/html; charset=ISO-8859-1, text/html; charset=UTF-8`` is UTF-8).
+    """
     if not content_type:
         return None
-    match = _HEADER_CHARSET_RE.search(content_type)
-    return normalize_label(match.group(1)) if match else None
+    charset: str | None = None
+    essence: str | None = None
+    for part in _split_header(content_type):
+        parsed = _mime_params(part)
+        if parsed is None or parsed[0] == "*/*":
+            continue
+        if parsed[0] != essence:
+            essence, charset = parsed[0], None
+        if "charset" in parsed[1]:
+            charset = parsed[1]["charset"]
+    return normalize_label(charset)
 
 
 def sniff_bom(data: bytes) -> str | None:
@@ -102,15 +153,149 @@ def sniff_bom(data: bytes) -> str | None:
 
 
 def charset_from_meta(data: bytes) -> str | None:
-    """The charset declared in ``<meta>`` within the first 8 KiB, if any and valid."""
-    match = _META_RE.search(data[:META_SCAN_BYTES])
-    if not match:
+    """The charset a ``<meta>`` declares at the start of an HTML page (the HTML standard's
+    *prescan a byte stream to determine its encoding*), as a codec name, if valid.
+
+    Comments are skipped; ``<meta charset>`` counts, and ``<meta content="...charset=...">``
+    only with ``http-equiv="content-type"`` on the same element; a label browsers ignore is
+    skipped for a later ``<meta>``; utf-16 declared in ASCII-readable bytes means utf-8. Reads
+    at most :data:`META_SCAN_BYTES` and stops at ``<body``.
+    """
+    head = data[:META_SCAN_BYTES]
+    lower = head.lower()
+    last = lower.rfind(b"charset")  # every declaration holds the word: none after it, no need to read on
+    if last < 0:
         return None
-    name = normalize_label(match.group(1).decode("ascii", "ignore"))
-    # A page served as bytes cannot really be UTF-16 if the meta tag was readable as ASCII.
-    if name and name.startswith("utf-16"):
-        return "utf-8"
-    return name
+    pos, end = 0, len(head)
+    while pos <= last:
+        lt = head.find(b"<", pos)
+        if lt < 0:
+            return None
+        pos = lt
+        if head.startswith(b"<!--", pos):
+            close = head.find(b"-->", pos + 2)  # "<!-->" closes at once, as in the standard
+            if close < 0:
+                return None
+            pos = close + 3
+        elif lower.startswith(b"<meta", pos) and pos + 5 < end and head[pos + 5] in b"\t\n\f\r /":
+            found, pos = _meta_element(head, lower, pos + 6)
+            if found:
+                return found
+        elif pos + 1 < end and (head[pos + 1 : pos + 2].isalpha() or (
+                head[pos + 1] == 0x2F and head[pos + 2 : pos + 3].isalpha())):
+            if lower.startswith(b"<body", pos):
+                return None
+            # another tag: skip its name and attributes (a ">" in a quoted value does not end it)
+            pos += 1
+            while pos < end and head[pos] not in b"\t\n\f\r />":
+                pos += 1
+            while True:
+                attr, pos = _attribute(head, lower, pos)
+                if attr is None:
+                    break
+        elif head.startswith((b"<!", b"</", b"<?"), pos):
+            gt = head.find(b">", pos + 1)
+            if gt < 0:
+                return None
+            pos = gt + 1
+        else:
+            pos += 1
+    return None
+
+
+def _meta_element(head: bytes, lower: bytes, pos: int) -> tuple[str | None, int]:
+    """The encoding a ``<meta`` element declares (its attributes start at ``pos``), and where it ends."""
+    seen: set[bytes] = set()
+    got_pragma = False
+    need_pragma: bool | None = None
+    charset: str | None = None
+    while True:
+        attr, pos = _attribute(head, lower, pos)
+        if attr is None:
+            break
+        name, value = attr
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == b"http-equiv":
+            got_pragma = value.lower() == b"content-type"
+        elif name == b"content" and charset is None:
+            declared = _charset_in_content(value)
+            if declared is not None:
+                charset, need_pragma = normalize_label(declared), True
+        elif name == b"charset":
+            charset, need_pragma = normalize_label(value.decode("ascii", "replace")), False
+    if need_pragma is None or (need_pragma and not got_pragma) or charset is None:
+        return None, pos
+    if charset.startswith("utf-16"):  # declared in bytes readable as ASCII: not really UTF-16
+        return "utf-8", pos
+    return charset, pos
+
+
+_SPACE_BYTES = b"\t\n\f\r "
+
+
+def _attribute(head: bytes, lower: bytes, pos: int) -> tuple[tuple[bytes, bytes] | None, int]:
+    """The HTML standard's "get an attribute": ``((name, value), position after it)``, or
+    ``(None, position)`` at the end of the tag (after its ``>``) or of the data."""
+    end = len(head)
+    while pos < end and head[pos] in _SPACE_BYTES + b"/":
+        pos += 1
+    if pos >= end:
+        return None, pos
+    if head[pos] == 0x3E:  # ">"
+        return None, pos + 1
+    start = pos
+    while pos < end and (pos == start or head[pos] not in _SPACE_BYTES + b"/=>"):
+        if head[pos] == 0x3D and pos > start:  # "="
+            break
+        pos += 1
+    name = lower[start:pos]
+    while pos < end and head[pos] in _SPACE_BYTES:
+        pos += 1
+    if pos >= end or head[pos] != 0x3D:
+        return (name, b""), pos
+    pos += 1
+    while pos < end and head[pos] in _SPACE_BYTES:
+        pos += 1
+    if pos >= end:
+        return (name, b""), pos
+    if head[pos] in b"\"'":
+        quote = head[pos]
+        close = head.find(bytes([quote]), pos + 1)
+        if close < 0:
+            return (name, lower[pos + 1 :]), end
+        return (name, lower[pos + 1 : close]), close + 1
+    start = pos
+    while pos < end and head[pos] not in _SPACE_BYTES + b">":
+        pos += 1
+    return (name, lower[start:pos]), pos
+
+
+def _charset_in_content(value: bytes) -> str | None:
+    """The HTML standard's "extract a character encoding from a meta element" (``content=``)."""
+    pos = 0
+    while True:
+        at = value.find(b"charset", pos)
+        if at < 0:
+            return None
+        pos = at + 7
+        while pos < len(value) and value[pos] in _SPACE_BYTES:
+            pos += 1
+        if pos < len(value) and value[pos] == 0x3D:
+            break
+    pos += 1
+    while pos < len(value) and value[pos] in _SPACE_BYTES:
+        pos += 1
+    if pos >= len(value):
+        return None
+    if value[pos] in b"\"'":
+        close = value.find(value[pos : pos + 1], pos + 1)
+        return None if close < 0 else value[pos + 1 : close].decode("ascii", "replace")
+    start = pos
+    while pos < len(value) and value[pos] not in _SPACE_BYTES + b";":
+        pos += 1
+    return value[start:pos].decode("ascii", "replace")
 
 
 def _is_utf8(sample: bytes, complete: bool) -> bool:
@@ -155,7 +340,10 @@ def _suspicious(data: bytes, codec: str) -> int:
     return sum(1 for ch in text if ch in _SUSPICIOUS)
 
 
-def detect(data: bytes) -> str | None:
+_MARKUP = re.compile(rb"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.IGNORECASE | re.DOTALL)
+
+
+def detect(data: bytes, *, html: bool = False) -> str | None:
     """Statistical detection with charset-normalizer; ``None`` when it cannot tell.
 
     When the best guess is a single-byte Latin encoding, close runners-up (similar
@@ -166,14 +354,20 @@ def detect(data: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
     sample = data[:DETECT_SAMPLE_BYTES]
+    if html:
+        # The statistics are about text: kilobytes of ASCII markup (inline CSS) before it drown
+        # them. Tag bytes never occur inside the multi-byte characters of legacy encodings.
+        text = _MARKUP.sub(b" ", sample)
+        if any(b > 0x7F for b in text):
+            sample = text
     matches = from_bytes(sample)
     best = matches.best()
     if best is None:
         return None
     if best.encoding in _WEB_NON_LATIN:
-        return normalize_label(best.encoding)
+        return _codec(best.encoding)
     if best.encoding not in _LATIN_FAMILY:
-        return "cp1252" if _suspicious(sample, "cp1252") == 0 else normalize_label(best.encoding)
+        return "cp1252" if _suspicious(sample, "cp1252") == 0 else _codec(best.encoding)
     ranked: list[tuple[int, int, float, str]] = []
     for match in matches:
         if match.chaos > best.chaos + _NEAR_CHAOS:
@@ -184,8 +378,8 @@ def detect(data: bytes) -> str | None:
         codec = "cp1252" if "cp1252" in names or "latin_1" in names else match.encoding
         ranked.append((_suspicious(sample, codec), 0 if codec == "cp1252" else 1, -match.coherence, codec))
     if not ranked:
-        return normalize_label(best.encoding)
-    return normalize_label(min(ranked)[3])
+        return _codec(best.encoding)
+    return _codec(min(ranked)[3])
 
 
 def charset_from_xml_declaration(data: bytes) -> str | None:
@@ -237,7 +431,7 @@ def decide(
         complete = len(data) <= DETECT_SAMPLE_BYTES
     if _is_utf8(sample, complete=complete and len(data) <= DETECT_SAMPLE_BYTES):
         return Decision("utf-8", "utf-8" if any(b > 0x7F for b in sample) else "default")
-    detected = detect(data)
+    detected = detect(data, html=html)
     if detected:
         return Decision(detected, "detected")
     return Decision("cp1252", "default")

@@ -165,3 +165,64 @@ def test_xml_declaration_decides_for_xml_and_xhtml() -> None:
     assert decide(b"<p>x</p>" + data, xml=True).source != "xml"
     assert charset_from_xml_declaration(b'<?xml version="1.0" encoding="UTF-16"?><a/>') == "utf-8"
     assert charset_from_xml_declaration(b'<?xml version="1.0" encoding="nope"?><a/>') is None
+
+
+# -- as browsers read them (found by a helper with html5lib-tests, WHATWG's label table, WPT) ---
+
+
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [
+        ("l1", "cp1252"), ("ISO_8859-1:1987", "cp1252"), ("ansi_x3.4-1968", "cp1252"), ("cp819", "cp1252"),
+        ("latin5", "cp1254"), ("iso8859-9", "cp1254"), ("iso-8859-11", "cp874"), ("chinese", "gb18030"),
+        ("gb2312", "gb18030"), ("big5", "big5hkscs"), ("ks_c_5601-1987", "cp949"), ("csshiftjis", "cp932"),
+        ("x-cp1251", "cp1251"), ("windows-874", "cp874"), ("unicode-1-1-utf-8", "utf-8"), ("x-gbk", "gb18030"),
+        ("iso-8859-8-i", "iso8859-8"), ("koi8", "koi8-r"), (" UTF8 ", "utf-8"),
+    ],
+)
+def test_labels_mean_what_they_mean_to_browsers(label: str, codec: str) -> None:
+    import codecs
+
+    assert codecs.lookup(normalize_label(label) or "").name == codecs.lookup(codec).name
+
+
+@pytest.mark.parametrize("label", ["utf-7", "utf-32", "utf-32le", "cp037", "cp500", "latin-1", "utf", "mbcs"])
+def test_labels_browsers_ignore_are_ignored(label: str) -> None:
+    assert normalize_label(label) is None
+    page = b"<meta charset=" + label.encode() + b"><p>C++ a+b=c, caf\xc3\xa9</p>"
+    assert decide(page, html=True).encoding == "utf-8"  # the UTF-8 it is, not a page of U+FFFD
+
+
+def test_the_meta_prescan_reads_markup_as_browsers_do() -> None:
+    utf8 = "café – “naïve”".encode()
+    # a commented-out declaration is no declaration
+    page = b'<!-- <meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"> --><meta charset="utf-8">'
+    assert charset_from_meta(page + utf8) == "utf-8"
+    # content= counts only with the http-equiv pragma: a refresh URL or og:url is no charset
+    assert charset_from_meta(b'<meta http-equiv="refresh" content="0;url=/?charset=iso-8859-1">' + utf8) is None
+    assert charset_from_meta(b'<meta property="og:url" content="/a?x=1&charset=Shift_JIS">' + utf8) is None
+    assert charset_from_meta(b'<meta content="text/html; charset=koi8-r" http-equiv="Content-Type">') == "koi8-r"
+    # a label browsers do not know is skipped for a later <meta>
+    assert charset_from_meta(b'<meta charset="bogus"><meta charset="iso8859-2">') == "iso8859-2"
+    # a ">" inside a quoted attribute of another tag does not end it
+    assert charset_from_meta(b'<link title="a>b" href="x"><meta charset="windows-1251">') == "cp1251"
+    # a <meta> after kilobytes of inline style is still found; one in the body is not
+    style = b"<style>" + b"p { margin: 0 }\n" * 700 + b"</style>"
+    assert len(style) > 8192 and charset_from_meta(style + b'<meta charset="windows-1251">') == "cp1251"
+    assert charset_from_meta(b"<body><p>x</p><meta charset=windows-1251>") is None
+
+
+def test_repeated_content_type_headers_are_read_as_fetch_does() -> None:
+    assert charset_from_content_type("text/html; charset=ISO-8859-1, text/html; charset=UTF-8") == "utf-8"
+    assert charset_from_content_type("text/html; charset=gbk, text/html") == "gb18030"  # same type keeps it
+    assert charset_from_content_type("text/html; charset=gbk, text/plain") is None  # another type drops it
+    assert charset_from_content_type("text/html, */*;charset=gbk") is None  # */* is skipped
+    assert charset_from_content_type('text/html; charset="shift_jis"; x=y') == "cp932"
+
+
+def test_detection_reads_the_text_not_kilobytes_of_css_before_it() -> None:
+    text = "Съешь же ещё этих мягких французских булок, да выпей чаю. " * 5
+    page = b"<html><head><style>" + b".a { color: red; }\n" * 600 + b"</style></head><body><p>" + \
+        text.encode("cp1251") + b"</p></body></html>"
+    decision = decide(page, html=True)
+    assert (decision.encoding, decision.source) == ("cp1251", "detected")
