@@ -315,12 +315,15 @@ def classify(
     return out(LinkStatus.DRIFTED, what, sim)
 
 
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
+
+
 def _policy_only(verdict: CheckResult) -> bool:
     """Whether ``verdict`` is only archiver's refusal of a link written with a private address."""
     if verdict.error_kind is not ErrorKind.BLOCKED_PRIVATE:
         return False
     host = (urlsplit(verdict.url).hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if "." not in host or host.endswith(_PRIVATE_SUFFIXES):  # localhost, intranet, nas.local
         return True
     try:
         ipaddress.ip_address(host)

@@ -71,40 +71,45 @@ def _codec(name: str | None) -> str | None:
 
 
 def _mime_params(value: str) -> tuple[str, dict[str, str]] | None:
-    """``type/subtype`` (lower-case) and parameters of one MIME type, or ``None`` if it is not one."""
+    """``type/subtype`` (lower-case) and parameters of one MIME type (Fetch's "parse a MIME
+    type": empty and valueless parameters skipped, the first of a name kept), or ``None``."""
     essence, _, rest = value.partition(";")
     essence = essence.strip(" \t\r\n").lower()
     kind, slash, sub = essence.partition("/")
     if not slash or not kind or not sub or any(c in essence for c in " \t\"(),:;<=>?@[\\]{}"):
         return None
     params: dict[str, str] = {}
-    while rest:
-        part, rest = _next_param(rest)
-        name, eq, val = part.partition("=")
-        name = name.strip(" \t\r\n").lower()
-        if eq and name and name not in params:
-            params[name] = val.strip(" \t\r\n")
+    pos, end = 0, len(rest)
+    while pos < end:
+        while pos < end and rest[pos] in " \t\r\n":
+            pos += 1
+        start = pos
+        while pos < end and rest[pos] not in ";=":
+            pos += 1
+        name = rest[start:pos].lower()
+        if pos >= end or rest[pos] == ";":  # a parameter without a value: skipped
+            pos += 1
+            continue
+        pos += 1  # "="
+        if pos < end and rest[pos] == '"':
+            chars, pos = [], pos + 1
+            while pos < end and rest[pos] != '"':
+                if rest[pos] == "\\" and pos + 1 < end:
+                    pos += 1
+                chars.append(rest[pos])
+                pos += 1
+            val = "".join(chars)
+            semi = rest.find(";", pos)
+            pos = end if semi < 0 else semi + 1
+        else:
+            semi = rest.find(";", pos)
+            semi = end if semi < 0 else semi
+            val, pos = rest[pos:semi].rstrip(" \t\r\n"), semi + 1
+            if not val:
+                continue
+        if name and name not in params:
+            params[name] = val
     return essence, params
-
-
-def _next_param(text: str) -> tuple[str, str]:
-    """The next ``name=value`` of a MIME type's parameters (a quoted value may hold ``;``) and the rest."""
-    name, eq, rest = text.partition("=")
-    if not eq:
-        head, _, tail = text.partition(";")
-        return head, tail
-    rest = rest.lstrip(" \t")
-    if rest.startswith('"'):
-        value, i = [], 1
-        while i < len(rest) and rest[i] != '"':
-            if rest[i] == "\\" and i + 1 < len(rest):
-                i += 1
-            value.append(rest[i])
-            i += 1
-        tail = rest[i + 1 :]
-        return f"{name}={''.join(value)}", tail.partition(";")[2]
-    value, _, tail = rest.partition(";")
-    return f"{name}={value}", tail
 
 
 def _split_header(value: str) -> list[str]:
@@ -127,22 +132,25 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
     As Fetch's "extract a MIME type": repeated headers (joined by commas) are read in order,
     ``*/*`` and unparsable types are skipped, the last type wins, and it keeps the charset of
-    an earlier one only when it is the same type without a charset of its own
+    the first of a run of the same type when it has none of its own
     (``text/html; charset=ISO-8859-1, text/html; charset=UTF-8`` is UTF-8).
     """
     if not content_type:
         return None
-    charset: str | None = None
+    charset: str | None = None  # the charset of the first of a run of the same type
     essence: str | None = None
+    final: str | None = None
     for part in _split_header(content_type):
         parsed = _mime_params(part)
         if parsed is None or parsed[0] == "*/*":
             continue
+        own = parsed[1].get("charset")
         if parsed[0] != essence:
-            essence, charset = parsed[0], None
-        if "charset" in parsed[1]:
-            charset = parsed[1]["charset"]
-    return normalize_label(charset)
+            essence, charset = parsed[0], own
+            final = own
+        else:
+            final = own if own is not None else charset
+    return normalize_label(final)
 
 
 def sniff_bom(data: bytes) -> str | None:
@@ -183,7 +191,8 @@ def charset_from_meta(data: bytes) -> str | None:
                 return found
         elif pos + 1 < end and (head[pos + 1 : pos + 2].isalpha() or (
                 head[pos + 1] == 0x2F and head[pos + 2 : pos + 3].isalpha())):
-            if lower.startswith(b"<body", pos):
+            if lower.startswith(b"<body", pos) and head[pos + 5 : pos + 6] in (b"", b">", b"/", b" ", b"\t", b"\n",
+                                                                              b"\r", b"\f"):
                 return None
             # another tag: skip its name and attributes (a ">" in a quoted value does not end it)
             pos += 1
@@ -209,6 +218,7 @@ def _meta_element(head: bytes, lower: bytes, pos: int) -> tuple[str | None, int]
     got_pragma = False
     need_pragma: bool | None = None
     charset: str | None = None
+    declared = False  # charset= or content= gave a label (a bogus one too: it is not replaced)
     while True:
         attr, pos = _attribute(head, lower, pos)
         if attr is None:
@@ -219,12 +229,14 @@ def _meta_element(head: bytes, lower: bytes, pos: int) -> tuple[str | None, int]
         seen.add(name)
         if name == b"http-equiv":
             got_pragma = value.lower() == b"content-type"
-        elif name == b"content" and charset is None:
-            declared = _charset_in_content(value)
-            if declared is not None:
-                charset, need_pragma = normalize_label(declared), True
+        elif name == b"content" and not declared:
+            label = _charset_in_content(value)
+            if label is not None:
+                charset, need_pragma, declared = normalize_label(label), True, True
         elif name == b"charset":
-            charset, need_pragma = normalize_label(value.decode("ascii", "replace")), False
+            charset, need_pragma, declared = normalize_label(value.decode("ascii", "replace")), False, True
+    if head[pos - 1 : pos] != b">":  # the element runs past what was read: its label may be cut short
+        return None, pos
     if need_pragma is None or (need_pragma and not got_pragma) or charset is None:
         return None, pos
     if charset.startswith("utf-16"):  # declared in bytes readable as ASCII: not really UTF-16
@@ -340,7 +352,35 @@ def _suspicious(data: bytes, codec: str) -> int:
     return sum(1 for ch in text if ch in _SUSPICIOUS)
 
 
-_MARKUP = re.compile(rb"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.IGNORECASE | re.DOTALL)
+def _text_of(sample: bytes) -> bytes:
+    """``sample`` without its tags, comments, scripts and styles (each replaced by a space), in
+    one forward pass: whatever is left unclosed at the end is dropped, so hostile markup
+    (64 KiB of ``<!--``) costs linear time."""
+    lower = sample.lower()
+    out: list[bytes] = []
+    pos, end = 0, len(sample)
+    while pos < end:
+        lt = sample.find(b"<", pos)
+        if lt < 0:
+            out.append(sample[pos:])
+            break
+        out.append(sample[pos:lt])
+        if sample.startswith(b"<!--", lt):
+            close = sample.find(b"-->", lt + 4)
+            stop = close + 3 if close >= 0 else -1
+        elif lower.startswith((b"<script", b"<style"), lt):
+            name = b"</script" if lower.startswith(b"<script", lt) else b"</style"
+            close = lower.find(name, lt)
+            gt = sample.find(b">", close) if close >= 0 else -1
+            stop = gt + 1 if gt >= 0 else -1
+        else:
+            gt = sample.find(b">", lt + 1)
+            stop = gt + 1 if gt >= 0 else -1
+        if stop < 0:
+            break
+        out.append(b" ")
+        pos = stop
+    return b"".join(out)
 
 
 def detect(data: bytes, *, html: bool = False) -> str | None:
@@ -357,7 +397,7 @@ def detect(data: bytes, *, html: bool = False) -> str | None:
     if html:
         # The statistics are about text: kilobytes of ASCII markup (inline CSS) before it drown
         # them. Tag bytes never occur inside the multi-byte characters of legacy encodings.
-        text = _MARKUP.sub(b" ", sample)
+        text = _text_of(sample)
         if any(b > 0x7F for b in text):
             sample = text
     matches = from_bytes(sample)

@@ -291,14 +291,15 @@ def not_the_page(result: FetchResult, extracted: Extracted, url: str | None = No
     Kind ``blocked``: a bot wall, a sign-in or a cookie-consent page
     (:func:`archiver.soft404.page_wall`). Kind ``soft404``: the link ``url`` now ends on a
     home, landing, error or parent page (:func:`~archiver.soft404.landing_redirect`), or a
-    short page's title or text says it was not found (an article *about* 404 pages has more
-    than :data:`~archiver.soft404.ERROR_PAGE_WORDS` words and is kept). The body, status and
+    short page's title or text says it was not found (an article *about* 404 pages is kept:
+    it is longer than :data:`~archiver.soft404.SHORT_TEXT_WORDS` words, or its URL names the
+    topic, as MDN's ``/docs/Web/HTTP/Status/404``). The body, status and
     text stay with the failed capture; it is not a good snapshot, so ``check`` never
     compares with it and the next run tries the link again.
     """
     if not result.ok or result.status == 304 or result.body is None:
         return result
-    from archiver.soft404 import ERROR_PAGE_WORDS, HEAD_BYTES, is_short, landing_redirect, not_found_wording, page_wall
+    from archiver.soft404 import HEAD_BYTES, is_short, landing_redirect, names_not_found, not_found_wording, page_wall
 
     requested = url or result.url
     html = result.content_type in HTML_TYPES
@@ -308,7 +309,7 @@ def not_the_page(result: FetchResult, extracted: Extracted, url: str | None = No
         if wall:
             return dataclasses.replace(result, error=ErrorKind.BLOCKED, message=f"blocked: {wall}")
     gone = landing_redirect(requested, result.final_url)
-    if gone is None and html and is_short(extracted.text, ERROR_PAGE_WORDS):
+    if gone is None and html and is_short(extracted.text) and not names_not_found(requested):
         gone = not_found_wording(extracted.title, extracted.text)
     if gone:
         return dataclasses.replace(result, error=ErrorKind.SOFT404, message=f"soft404: {gone}")

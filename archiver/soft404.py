@@ -42,14 +42,13 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from archiver.drift import similarity
 from archiver.types import ErrorKind
 
 __all__ = [
     "PROBE_SIMILARITY",
-    "ERROR_PAGE_WORDS",
     "SHORT_TEXT_WORDS",
     "WALL_MARKUP_WORDS",
     "Probe",
@@ -57,6 +56,7 @@ __all__ = [
     "is_short",
     "landing_redirect",
     "login_wall",
+    "names_not_found",
     "page_wall",
     "not_found_wording",
     "probe_matches",
@@ -67,9 +67,6 @@ __all__ = [
 
 #: A text of at most this many words may be an error page; longer texts are articles.
 SHORT_TEXT_WORDS = 150
-#: A page saying "not found" is taken for an error page when *archiving* (with no earlier
-#: copy to compare with) only at this length: MDN's 110-word article "404 Not Found" is kept.
-ERROR_PAGE_WORDS = 60
 #: Markup markers alone (a captcha widget's class, a vendor's script) make a wall only on a
 #: page with at most this many words: a wall shows a sentence or two, while a short article
 #: with a reCAPTCHA on its comment form still has a paragraph or more.
@@ -153,6 +150,13 @@ def is_short(text: str | None, words: int = SHORT_TEXT_WORDS) -> bool:
     return _words_upto(text or "", words + 1) <= words
 
 
+def names_not_found(url: str) -> bool:
+    """Whether ``url`` itself names the "not found" topic (``/docs/Web/HTTP/Status/404``,
+    ``/wiki/HTTP_404``): a page there says "not found" because that is its subject."""
+    path = unquote(urlsplit(url).path).lower()
+    return bool(re.search(r"(?<![0-9])404(?![0-9])|not[-_ ]?found", path))
+
+
 def not_found_wording(title: str | None, text: str | None) -> str | None:
     """A reason when the title or a short text says the page was not found, else ``None``."""
     title = " ".join((title or "").split())
@@ -182,13 +186,19 @@ _LANDING_NAMES = {
 _ERROR_NAMES = {"404", "404.html", "404.php", "404.aspx", "notfound", "not-found", "not_found", "pagenotfound",
                 "page-not-found", "error", "error.html", "errors", "error404", "error-404", "fehler", "erreur"}
 _LANGUAGE = re.compile(r"^[a-z]{2}(?:[-_][a-z]{2})?$", re.IGNORECASE)
-# Link shorteners and identifier resolvers: a redirect from them to a home page is what was meant.
+# The last segment of a page's own versions: its AMP, print, comments or n-th page view.
+_VARIANT = re.compile(
+    r"^(?:amp|amp\.html|print|printable|comments?|comment-page-\d+|full|all|single|view|embed|preview"
+    r"|reviews?|page-?\d{1,3}|\d{1,3})/?$",
+    re.IGNORECASE,
+)
+# Link shorteners: a short link to a home page is what was meant (aka.ms/vscode). Identifier
+# resolvers (doi.org, hdl.handle.net) are not here: a DOI that ends on a home page is broken.
 _REDIRECTORS = frozenset({
     "t.co", "bit.ly", "bitly.com", "goo.gl", "tinyurl.com", "ow.ly", "buff.ly", "is.gd", "aka.ms", "lnkd.in",
     "rb.gy", "cutt.ly", "shorturl.at", "tiny.cc", "trib.al", "dlvr.it", "fb.me", "amzn.to", "amzn.eu", "w.wiki",
     "wp.me", "apple.co", "spoti.fi", "redd.it", "t.ly", "s.id", "youtu.be", "g.co", "msft.it", "nyti.ms",
-    "wapo.st", "reut.rs", "bbc.in", "cnn.it", "on.ft.com", "doi.org", "dx.doi.org", "hdl.handle.net", "purl.org",
-    "w3id.org", "perma.cc",
+    "wapo.st", "reut.rs", "bbc.in", "cnn.it", "on.ft.com",
 })
 
 
@@ -227,18 +237,21 @@ def landing_redirect(requested: str, final: str | None) -> str | None:
     if (req_segs, req.query) == (fin_segs, fin.query) and _site(req.netloc) == _site(fin.netloc):
         return None  # scheme, www. or trailing-slash change only
     same_site = _site(req.netloc) == _site(fin.netloc)
-    if same_site and req_segs and req_segs[-1].lower() in _LANDING_NAMES and fin_segs == req_segs[:-1]:
-        return None  # /docs/index.html -> /docs/: the same page by its folder's name
+    if (same_site and req_segs and req_segs[-1].lower() in _LANDING_NAMES and fin_segs == req_segs[:-1]
+            and req.query == fin.query):
+        return None  # /docs/index.html -> /docs/: the same page by its folder's name (index.php?id=1 is not)
     if any(s.lower() in _ERROR_NAMES for s in fin_segs):
         return f"redirects to an error page {final}"
     if not fin_segs or _is_home(fin_segs):
         if not same_site and _site(req.netloc) in _REDIRECTORS:
             return None  # bit.ly/x -> https://www.python.org/: a short link to a home page, as meant
         return f"redirects to the home page {final}"
-    # A parent is a section page (/blog/2020/post -> /blog/) when it is a folder or two levels
-    # up; one level up without a slash it is the page itself (/story/amp -> /story, /p/1/print).
+    # A parent is a section page (/blog/post -> /blog/), unless what was left out only names a
+    # version of the page itself (/story/amp -> /story, /p/1/print, /item/5/reviews).
     up = len(req_segs) - len(fin_segs)
-    if same_site and up > 0 and req_segs[: len(fin_segs)] == fin_segs and (up >= 2 or fin.path.endswith("/")):
+    if same_site and up > 0 and req_segs[: len(fin_segs)] == fin_segs:
+        if up == 1 and _VARIANT.match(req_segs[-1]):
+            return None
         return f"redirects to a parent page {final}"
     return None
 

@@ -211,12 +211,12 @@ def resolve(raw: str, base: str | None) -> str:
         scheme, netloc, path, query = b.scheme, r.netloc, r.path, r.query
     elif not r.path:
         scheme, netloc, path = b.scheme, b.netloc, b.path
-        query = r.query if ("?" in raw) else b.query
+        query = r.query if ("?" in raw.partition("#")[0]) else b.query  # "#top?x" keeps the base query
     else:
         scheme, netloc, query = b.scheme, b.netloc, r.query
         path = r.path if r.path.startswith("/") else _merge_paths(b.path, r.path, bool(b.netloc))
     url = f"{scheme}://{netloc}{path}" if scheme else f"//{netloc}{path}"
-    if query or "?" in raw:
+    if query or "?" in raw.partition("#")[0]:
         url += "?" + query
     if r.fragment:
         url += "#" + r.fragment
@@ -328,6 +328,8 @@ def canonicalize(raw: str, base: str | None = None) -> str:
             text = _backslashes(text)  # "\\x" on an http page is "/x", before it is resolved
             if ref_scheme == base_scheme and not text[len(ref_scheme) + 1 :].startswith("//"):
                 text = text[len(ref_scheme) + 1 :]  # "http:g" on an http page is the relative "g"
+                if _SCHEME_RE.match(text):  # "http:HTTP:80" is the path "HTTP:80", not another URL
+                    text = "./" + text
         text = resolve(text, base)
     scheme = scheme_of(text) or ""
     if scheme in _HTTP_SCHEMES:
@@ -364,20 +366,20 @@ def _canonicalize(text: str) -> str:
         if not port.isascii() or not port.isdigit() or len(port.lstrip("0")) > 5 or int(port) > 65535:
             raise InvalidURLError(f"bad port {port!r}", text)
         port = "" if int(port) == _HTTP_SCHEMES[scheme] else str(int(port))
+    fragment = match.group(6) or ""
     try:
         path = _remove_dot_segments(_normalize_escapes(match.group(4)) or "/")
         query = _normalize_escapes(match.group(5) or "")
         userinfo = _canonical_userinfo(userinfo)
+        # A "#!" fragment (AJAX-crawlable "hash-bang" URLs: https://twitter.com/#!/user/status/1) names
+        # the resource itself: dropping it would merge every such citation into the home page.
+        hashbang = "#" + _normalize_escapes(fragment) if fragment.startswith("!") and len(fragment) > 1 else ""
     except UnicodeEncodeError as exc:  # lone surrogates cannot be encoded as UTF-8
         raise InvalidURLError("characters that cannot be encoded", text) from exc
     if query:
         kept = [p for p in query.split("&") if not is_tracking_param(p.partition("=")[0])]
         query = "&".join(kept) if kept != [""] else ""
     netloc = (userinfo + "@" if userinfo else "") + host + (":" + port if port else "")
-    # A "#!" fragment (AJAX-crawlable "hash-bang" URLs: https://twitter.com/#!/user/status/1) names
-    # the resource itself: dropping it would merge every such citation into the home page.
-    fragment = match.group(6) or ""
-    hashbang = "#" + _normalize_escapes(fragment) if fragment.startswith("!") and len(fragment) > 1 else ""
     return f"{scheme}://{netloc}{path}" + ("?" + query if query else "") + hashbang
 
 

@@ -391,3 +391,21 @@ def test_https_to_http_downgrade_of_the_same_page_is_ok_not_moved() -> None:
     assert url_change(URL, http_url) == "http"
     verdict = judge(fetched(final_url=http_url, redirects=(Hop(URL, 301),)), ext(TEXT), snap())
     assert verdict.status is LinkStatus.OK and "http" in (verdict.detail or "")
+
+
+def test_only_links_written_with_a_private_address_are_policy_refusals() -> None:
+    from datetime import UTC, datetime
+
+    from archiver.check import _policy_only
+    from archiver.types import CheckResult, ErrorKind, LinkStatus
+
+    def refused(url: str) -> CheckResult:
+        now = datetime.now(UTC)
+        return CheckResult(url=url, status=LinkStatus.ERROR, checked_at=now, since=now,
+                           error_kind=ErrorKind.BLOCKED_PRIVATE)
+
+    for url in ("http://127.0.0.1:8080/a", "http://localhost/a", "http://intranet/wiki", "http://nas.local/x",
+                "http://[::1]/a", "http://files.corp/x"):
+        assert _policy_only(refused(url)), url
+    # a public name that now resolves to a private address (sinkholed) is news about the link
+    assert not _policy_only(refused("https://expired-domain.example.com/story"))

@@ -226,3 +226,27 @@ def test_detection_reads_the_text_not_kilobytes_of_css_before_it() -> None:
         text.encode("cp1251") + b"</p></body></html>"
     decision = decide(page, html=True)
     assert (decision.encoding, decision.source) == ("cp1251", "detected")
+
+
+def test_hostile_markup_costs_linear_time_and_decides() -> None:
+    # 64 Ki unclosed comments or 256 KiB of "<" once took minutes (a backtracking regex over the sample)
+    for junk in (b"<!--" * 65536, b"<" * 262144, b"<style>" * 30000, b"<a " * 80000):
+        decision = decide(b"<p>caf\xe9</p>" + junk, "text/html", html=True)
+        assert decision.encoding  # a usable answer, in time (pytest-timeout would stop a hang)
+        assert charset_from_meta(b"<meta " + junk) is None
+
+
+def test_content_type_parameters_as_fetch_parses_them() -> None:
+    assert charset_from_content_type("text/html; foo; charset=utf-8") == "utf-8"  # a valueless parameter
+    assert charset_from_content_type("text/html;;charset=utf-8") == "utf-8"
+    assert charset_from_content_type("text/html; charset=; charset=utf-8") == "utf-8"  # an empty one
+    # Fetch keeps the charset of the first of a run of the same type for a later one without
+    assert charset_from_content_type("text/html;charset=gbk, text/html;charset=utf-8, text/html") == "gb18030"
+
+
+def test_prescan_edge_cases_from_review() -> None:
+    # a bogus charset= is not replaced by a later content= on the same element
+    assert charset_from_meta(b'<meta charset=bogus content="text/html; charset=koi8-r" http-equiv=content-type>') \
+        is None
+    assert charset_from_meta(b"<bodyguard><meta charset=utf-8>") == "utf-8"  # <bodyguard> is not <body>
+    assert charset_from_meta(b'<meta charset="iso-8859-15') is None  # cut off: its label may be cut short

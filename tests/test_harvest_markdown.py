@@ -182,3 +182,8 @@ def test_a_bare_url_running_into_a_link_or_a_footnote_keeps_its_own_part() -> No
     assert [(c.raw, c.column) for c in cits] == [("https://example.com/foo", 1)]
     cits = harvest_markdown("See https://a.org/x[^1] and more.\n\n[^1]: A note.\n", "a.md")
     assert [(c.raw, c.column) for c in cits] == [("https://a.org/x", 5)]
+
+
+def test_a_footnote_marker_is_cut_only_at_the_end_of_a_url() -> None:
+    cits = harvest_markdown("Regex: https://regex101.com/?regex=[^a-z]+&flags=g\n", "a.md")
+    assert [c.raw for c in cits] == ["https://regex101.com/?regex=[^a-z]+&flags=g"]

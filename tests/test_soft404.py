@@ -348,3 +348,24 @@ def test_word_count_up_to_a_cap_matches_a_plain_count() -> None:
     check()
     assert _words_upto("abc", 2) == 1  # one word is never split in two
     assert _words_upto("one two three " * 100, 151) == 151
+
+
+def test_landing_rules_from_the_second_review() -> None:
+    # a deleted CMS page (its id in the query) sent to the front page is a soft 404
+    assert "home page" in (landing_redirect("https://news.example.com/index.php?id=123",
+                                            "https://news.example.com/") or "")
+    assert "parent page" in (landing_redirect("https://ex.org/forum/index.php?topic=5", "https://ex.org/forum/") or "")
+    # a DOI names one article: ending on a publisher's home page means it is broken
+    assert "home page" in (landing_redirect("https://doi.org/10.1234/abcd.5678", "https://www.publisher.example/")
+                           or "")
+    # one level up is a section page unless the left-out segment names a version of the page
+    assert "parent page" in (landing_redirect("https://ex.org/news/story-123", "https://ex.org/news") or "")
+    assert landing_redirect("https://ex.org/item/5/reviews", "https://ex.org/item/5") is None
+
+
+def test_urls_that_name_the_not_found_topic() -> None:
+    from archiver.soft404 import names_not_found
+
+    assert names_not_found("https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/404")
+    assert names_not_found("https://en.wikipedia.org/wiki/HTTP_404")
+    assert not names_not_found("https://ex.org/news/2024/story-14045")

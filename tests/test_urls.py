@@ -395,3 +395,11 @@ def test_two_hashbang_pages_are_not_merged() -> None:
     a = canonicalize("https://twitter.com/#!/jack/status/20")
     b = canonicalize("https://twitter.com/#!/biz/status/21")
     assert a != b and a != canonicalize("https://twitter.com/")
+
+
+def test_review_cases_of_resolution_and_fragments() -> None:
+    # a fragment holding "?" keeps the base query: two topics are two pages
+    assert canonicalize("#top?x", "https://forum.example/viewtopic.php?t=1") == "https://forum.example/viewtopic.php?t=1"
+    assert canonicalize("HTTP:HTTP:80", "http://a") == "http://a/HTTP:80"  # the scheme is stripped once
+    with pytest.raises(InvalidURLError):
+        canonicalize("https://x.org/#!a\ud800")  # a lone surrogate in a hash-bang: invalid, never UnicodeError

@@ -47,6 +47,7 @@ _SPANS = "_archiver_spans"
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _A_TAG = re.compile(r"""<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))[^>]*>""", re.I | re.S)
 _A_OPEN = re.compile(r"<a\b", re.IGNORECASE)
+_FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]+\]\Z")  # a footnote reference ending a bare URL
 _A_CLOSE = re.compile(r"</a\s*>", re.I)
 _TAGS = re.compile(r"<[^>]*>")
 # HTML tags and comments only: "<https://x.org>" (an autolink) is not a tag.
@@ -304,8 +305,8 @@ def _inline_citations(
             if head is None or head.start != 0:
                 continue
             hit = dataclasses.replace(head, start=hit.start, end=hit.start + head.end)
-        if "[^" in hit.raw:  # a footnote reference right after the URL: "https://x.org/a[^1]"
-            head = next(iter(find_urls(searched[hit.start : hit.start + hit.raw.index("[^")],
+        if (footnote := _FOOTNOTE_REF.search(hit.raw)) is not None:  # "https://x.org/a[^1]": a footnote
+            head = next(iter(find_urls(searched[hit.start : hit.start + footnote.start()],
                                        bare_domains=bare_domains)), None)
             if head is None or head.start != 0:
                 continue
