@@ -123,6 +123,8 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global _STDOUT_CLOSED
+        _STDOUT_CLOSED = False  # per command: an earlier command of this process may have lost its reader
         try:
             return func(*args, **kwargs)
         except ArchiverError as exc:
