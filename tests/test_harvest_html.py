@@ -245,3 +245,24 @@ def test_link_only_block_context_is_the_previous_prose_block() -> None:
     )
     citations = harvest_html(html, "s", all_links=True)
     assert [c.context for c in citations] == ["It covers ten years."] * 2
+
+
+def test_site_listings_cookie_banners_and_red_links_are_not_citations() -> None:
+    # found on real pages: a CMS links words of the text to its tag and search pages (phys.org, afpbb),
+    # a cookie banner inside the text container (lsm.lv), MediaWiki links to pages that do not exist
+    from archiver.harvest import harvest_html
+
+    page = """<html><head><title>Birch tar</title></head><body><article><h1>Birch tar glue</h1>
+    <p>Researchers dated the <a href="/tags/birch/">birch</a> tar with <a href="/tags/carbon+dating/">carbon
+    dating</a> and published <a href="https://doi.org/10.1038/s41598-019-1">the study</a> in a journal.
+    See also <a href="https://www.example-news.org/search?fulltext=Borno">Borno</a> and
+    <a href="/w/index.php?title=Laurens_van_der_Maaten&amp;action=edit&amp;redlink=1">van der Maaten</a>.
+    The team compared it with <a href="https://other.example/tag/tar">another lab's tar notes</a>.</p>
+    <p>More sentences about the glue, the tools and the people who made them long ago in the valley.</p>
+    <div class="cookiemsg">We use cookies. <a href="/lietosanas-noteikumi/">Learn more</a></div>
+    </article></body></html>"""
+    cits = harvest_html(page, "birch.html", base_url="https://www.example-news.org/news/2024-birch-tar.html")
+    urls = [c.url for c in cits]
+    assert "https://doi.org/10.1038/s41598-019-1" in urls
+    assert "https://other.example/tag/tar" in urls  # another site's tag page is a source like any other
+    assert not any("/tags/" in u or "/search" in u or "redlink" in u or "noteikumi" in u for u in urls), urls

@@ -411,3 +411,9 @@ def test_ipv6_literal_with_a_scheme() -> None:
         ("http://[2001:DB8::1]:8080/data", "http://[2001:db8::1]:8080/data"),
         ("http://[::1]/x", "http://[::1]/x"),
     ]
+
+
+def test_context_ends_at_chinese_and_japanese_full_stops() -> None:
+    text = "東京で会議が開かれた。詳細は https://example.jp/a を参照してください。次の文です。"
+    (citation,) = harvest_text(text, "s")
+    assert citation.context == "詳細は https://example.jp/a を参照してください。"

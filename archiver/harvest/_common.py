@@ -48,10 +48,14 @@ _TOKEN = re.compile(r"\S+")
 _LOWER = "a-z\u00df-\u00f6\u00f8-\u00ff\u0430-\u045f\\d"
 _CLOSERS = "\"'\u201d\u2019\u00bb)\\]"
 # Reference markers may follow the full stop: "opened in 1841.[1][a] It was".
-_SENTENCE_END = re.compile(rf"[.!?\u2026][{_CLOSERS}]*(?:\[[^\[\]\s]{{1,6}}\])*\s++(?![{_LOWER}])")
+# Chinese and Japanese end a sentence with 。！？ and no space after it.
+_CJK_STOPS = "\u3002\uff01\uff1f"
+_SENTENCE_END = re.compile(rf"[.!?\u2026][{_CLOSERS}]*(?:\[[^\[\]\s]{{1,6}}\])*\s++(?![{_LOWER}])|[{_CJK_STOPS}]")
 # The same on reversed text (to find the nearest end before a position): the look-behind is the
 # character that follows the white space in the original.
-_SENTENCE_END_REVERSED = re.compile(rf"(?<![{_LOWER}\s])\s+(?:\][^\[\]\s]{{1,6}}\[)*[{_CLOSERS}]*[.!?\u2026]")
+_SENTENCE_END_REVERSED = re.compile(
+    rf"(?<![{_LOWER}\s])\s+(?:\][^\[\]\s]{{1,6}}\[)*[{_CLOSERS}]*[.!?\u2026]|[{_CJK_STOPS}]"
+)
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n\s*")
 
 
@@ -103,7 +107,8 @@ def sentence_around(
     """The sentence of ``text`` holding ``text[start:end]``, not crossing ``lo``/``hi``, whitespace-collapsed.
 
     A sentence ends at ``. ! ? …`` (plus closing quotes) and white space *not* followed by a
-    lower-case letter or a digit, so "U.S. officials" and "Feb. 27" do not end one. A long
+    lower-case letter or a digit, so "U.S. officials" and "Feb. 27" do not end one; or at
+    ``。！？`` (Chinese, Japanese), with no space after it. A long
     sentence is bounded around the link (``keep="link"``) or to its end (``keep="end"``).
     """
     hi = len(text) if hi is None else hi

@@ -51,6 +51,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from html.entities import html5 as _HTML5_ENTITIES
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -78,7 +79,7 @@ BLOCK_TAGS = frozenset(
 _BOILERPLATE_TAGS = frozenset({"nav", "header", "footer", "aside", "form"})
 _BOILERPLATE_HINT = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|menu|breadcrumbs?|share|sharing|social|footer|sidebar|related|"
-    r"most-?read|popular|promo|ad|ads|advert\w*|banner|cookie|newsletter|subscribe|comments?)(?:$|[\s_-])",
+    r"most-?read|popular|promo|ad|ads|advert\w*|banner|cookie\w*|newsletter|subscribe|comments?)(?:$|[\s_-])",
     re.I,
 )
 # Chrome that trafilatura leaves inside the main content: MediaWiki "[edit]" links, navigation
@@ -397,9 +398,33 @@ def harvest_html(
         if isinstance(tag, Tag) and (target := _target(tag)) and not target.startswith("#")
     ]
     if not all_links and links:
-        links = _main_links(text, links)
+        links = [tag for tag in _main_links(text, links) if not _site_listing(_target(tag) or "", base)]
     blocks = _Blocks(soup)
     return collect(_citations(links, blocks, source, base), skipped)
+
+
+_LISTING_SEGMENTS = frozenset({"tag", "tags", "category", "categories", "author", "authors", "search"})
+
+
+def _site_listing(href: str, base: str | None) -> bool:
+    """Whether ``href`` points to one of the page's own site listings (a tag, category, author
+    or search page: links a CMS adds to words of the text, never a source), or to a MediaWiki
+    page that does not exist (``redlink=1``, an edit form)."""
+    try:
+        parts = urlsplit(href)
+        host = (parts.hostname or "").removeprefix("www.")
+        page = (urlsplit(base).hostname or "").removeprefix("www.") if base else ""
+    except ValueError:  # not a URL at all: reported as invalid later, not a listing
+        return False
+    if "redlink=1" in parts.query:
+        return True
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return False
+    if host and host != page:
+        return False
+    segments = [seg.lower() for seg in parts.path.split("/") if seg]
+    return bool(segments) and (segments[0] in _LISTING_SEGMENTS or (len(segments) > 1 and segments[-2] in
+                                                                     ("tag", "tags", "category", "author")))
 
 
 def _main_links(text: str, links: list[Tag]) -> list[Tag]:
