@@ -266,3 +266,26 @@ def test_site_listings_cookie_banners_and_red_links_are_not_citations() -> None:
     assert "https://doi.org/10.1038/s41598-019-1" in urls
     assert "https://other.example/tag/tar" in urls  # another site's tag page is a source like any other
     assert not any("/tags/" in u or "/search" in u or "redlink" in u or "noteikumi" in u for u in urls), urls
+
+
+def test_links_in_notes_and_references_are_citations_even_outside_the_main_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # laviedesidees.fr: the extractor's main text stops before the endnotes (as trafilatura did on
+    # the real page); their links are still citations, while navigation and footer stay out
+    import archiver.harvest.html as html_harvester
+    from archiver.harvest import harvest_html
+
+    body = "The evaluation of research has become a matter of public debate, as the journal rankings show."
+    in_text = '<a href="https://www.cnrs.fr/rankings">journal rankings</a>'
+    page = f"""<html><head><title>Evaluation</title></head><body>
+    <nav><a href="/rubriques">Rubriques</a></nav>
+    <div id="content_article"><h1>L'évaluation de la recherche</h1>
+    <p>{body.replace("journal rankings", in_text)}</p></div>
+    <div class="notes"><div id="nb2"><p>[2] See <a href="https://www.slru.ehess.org/post/2009/03/15/revues">the
+    SLRU's analysis</a>.</p></div></div>
+    <footer><a href="/mentions-legales">Mentions légales</a></footer></body></html>"""
+    monkeypatch.setattr(html_harvester, "_main_content", lambda text: ([("https://www.cnrs.fr/rankings",
+                                                                          "journal rankings")], body))
+    urls = [c.url for c in harvest_html(page, "a.html", base_url="https://laviedesidees.fr/article.html")]
+    assert urls == ["https://www.cnrs.fr/rankings", "https://www.slru.ehess.org/post/2009/03/15/revues"], urls

@@ -89,6 +89,13 @@ _CONTENT_CHROME_HINT = re.compile(
     r"cookie|consent)(?:$|[\s_-])",
     re.I,
 )
+# Containers of an article's notes and references (endnotes, footnotes, "references", a
+# bibliography): their links are citations even where the main-text extractor drops them.
+_NOTES_HINT = re.compile(
+    r"(?:^|[\s_-])(?:notes?|footnotes?|endnotes?|references?|reflist|refs|bibliograph\w*|citations?|sources)"
+    r"(?:$|[\s_-])",
+    re.I,
+)
 _SKIP_TEXT = frozenset({"script", "style", "template", "noscript"})
 #: Elements whose ``href`` is a link (``<area>``: image-map regions) and elements whose ``cite``
 #: attribute names the source of a quotation.
@@ -449,6 +456,9 @@ def _main_links(text: str, links: list[Tag]) -> list[Tag]:
             q for q in links
             if q.name in CITE_TAGS and not _is_boilerplate(q, boilerplate) and _quote_in_main(q, main_text)
         ]
+        # Notes, footnotes and reference lists hold citations; extractors often leave them out.
+        notes = _Ancestry(_NOTES_HINT)
+        chosen += [a for a in anchors if notes.inside(a) and not _is_boilerplate(a, boilerplate)]
     chrome = _Ancestry(_CONTENT_CHROME_HINT)  # chrome inside the content (the link itself may say "share")
     kept = {id(tag) for tag in chosen if not chrome.inside(tag)}
     return [tag for tag in links if id(tag) in kept]
