@@ -145,9 +145,9 @@ def _words_upto(text: str, cap: int) -> int:
     return len(_WORD.findall(text))
 
 
-def is_short(text: str | None, words: int = SHORT_TEXT_WORDS) -> bool:
-    """Whether ``text`` has at most ``words`` words (default: an error page's length)."""
-    return _words_upto(text or "", words + 1) <= words
+def is_short(text: str | None) -> bool:
+    """Whether ``text`` has at most :data:`SHORT_TEXT_WORDS` words (an error page's length)."""
+    return _words_upto(text or "", SHORT_TEXT_WORDS + 1) <= SHORT_TEXT_WORDS
 
 
 def names_not_found(url: str) -> bool:
@@ -305,6 +305,17 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return None
 
 
+_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _page_title(title: str | None, head: str) -> str:
+    """``title``, else the ``<title>`` of the page's start ``head``, white space collapsed."""
+    if not title and head:
+        match = _TITLE_TAG.search(head)
+        title = match.group(1) if match else None
+    return " ".join((title or "").split())
+
+
 def bot_wall(
     status: int | None,
     headers: Mapping[str, str] | None,
@@ -325,11 +336,7 @@ def bot_wall(
     if "ddos-guard" in server and status in (403, 503):
         return "bot wall: DDoS-Guard"
     head = (html or "")[:HEAD_BYTES]
-    page_title = title
-    if not page_title and head:
-        match = re.search(r"<title[^>]*>(.*?)</title>", head, re.IGNORECASE | re.DOTALL)
-        page_title = match.group(1) if match else None
-    page_title = " ".join((page_title or "").split())
+    page_title = _page_title(title, head)
     words = _words_upto(text or visible_text(head), SHORT_TEXT_WORDS + 1)
     refused = status is not None and status in (401, 403, 429, 503)
     # A wall has little text: a headline such as "Access Denied: ..." over a long article is no wall.
@@ -405,14 +412,10 @@ def login_wall(
     parts = urlsplit(requested)
     if not parts.query and _is_home(_segments(parts.path)):
         return None  # facebook.com/ or accounts.google.com/ *is* a sign-in page: that was cited
-    page_title = " ".join((title or "").split())
     head = (html or "")[:HEAD_BYTES]
-    if not page_title and head:
-        match = re.search(r"<title[^>]*>(.*?)</title>", head, re.IGNORECASE | re.DOTALL)
-        page_title = " ".join(match.group(1).split()) if match else ""
+    page_title = _page_title(title, head)
     if (page_title and len(_WORD.findall(page_title)) <= 12 and _LOGIN_TITLE.search(page_title)
-            and _PASSWORD_INPUT.search(head) and _words_upto(text or visible_text(head), SHORT_TEXT_WORDS + 1)
-            <= SHORT_TEXT_WORDS):
+            and _PASSWORD_INPUT.search(head) and is_short(text or visible_text(head))):
         return f"login wall: the page asks to sign in ({page_title!r}); it may be fine for signed-in readers"
     return None
 
