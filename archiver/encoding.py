@@ -398,7 +398,7 @@ def detect(data: bytes, *, html: bool = False) -> str | None:
         # The statistics are about text: kilobytes of ASCII markup (inline CSS) before it drown
         # them. Tag bytes never occur inside the multi-byte characters of legacy encodings.
         text = _text_of(sample)
-        if any(b > 0x7F for b in text):
+        if not text.isascii():
             sample = text
     matches = from_bytes(sample)
     best = matches.best()
@@ -470,7 +470,7 @@ def decide(
     if complete is None:
         complete = len(data) <= DETECT_SAMPLE_BYTES
     if _is_utf8(sample, complete=complete and len(data) <= DETECT_SAMPLE_BYTES):
-        return Decision("utf-8", "utf-8" if any(b > 0x7F for b in sample) else "default")
+        return Decision("utf-8", "default" if sample.isascii() else "utf-8")
     detected = detect(data, html=html)
     if detected:
         return Decision(detected, "detected")
