@@ -40,7 +40,7 @@ from archiver.harvest._common import (
     make_citation,
     sentence_around,
 )
-from archiver.harvest.text import find_urls
+from archiver.harvest.text import Found, find_urls
 from archiver.types import Citation, Skipped
 
 _SPANS = "_archiver_spans"
@@ -294,23 +294,24 @@ def _inline_citations(
             blocked.append([s, e])
     block_starts = [s for s, _ in blocked]
     searched = _DELIMITERS.sub(lambda m: " " * len(m.group(0)), content) if _has_delimiters(content) else content
-    for hit in find_urls(searched, bare_domains=bare_domains):
-        i = bisect.bisect_left(block_starts, hit.end) - 1  # the last span starting before the hit ends
-        if i >= 0 and blocked[i][1] > hit.start:
-            j = bisect.bisect_right(block_starts, hit.start) - 1  # the last span starting at or before it
-            if j >= 0 and blocked[j][1] > hit.start:
+    def ended(hit: Found, end: int) -> Found | None:
+        """``hit`` found again in ``searched[hit.start:end]``: the URL where it really ends, if any."""
+        head = next(iter(find_urls(searched[hit.start : end], bare_domains=bare_domains)), None)
+        return None if head is None or head.start != 0 else dataclasses.replace(
+            head, start=hit.start, end=hit.start + head.end)
+
+    for found in find_urls(searched, bare_domains=bare_domains):
+        hit: Found | None = found
+        i = bisect.bisect_left(block_starts, found.end) - 1  # the last span starting before the hit ends
+        if i >= 0 and blocked[i][1] > found.start:
+            j = bisect.bisect_right(block_starts, found.start) - 1  # the last span starting at or before it
+            if j >= 0 and blocked[j][1] > found.start:
                 continue  # inside a link, code span or tag
-            # a bare URL running into a link or code span: "https://x.org/foo[123](456)" is https://x.org/foo
-            head = next(iter(find_urls(searched[hit.start : blocked[j + 1][0]], bare_domains=bare_domains)), None)
-            if head is None or head.start != 0:
-                continue
-            hit = dataclasses.replace(head, start=hit.start, end=hit.start + head.end)
-        if (footnote := _FOOTNOTE_REF.search(hit.raw)) is not None:  # "https://x.org/a[^1]": a footnote
-            head = next(iter(find_urls(searched[hit.start : hit.start + footnote.start()],
-                                       bare_domains=bare_domains)), None)
-            if head is None or head.start != 0:
-                continue
-            hit = dataclasses.replace(head, start=hit.start, end=hit.start + head.end)
+            hit = ended(found, blocked[j + 1][0])  # running into a link or code span: "https://x.org/foo[1](2)"
+        if hit is not None and (footnote := _FOOTNOTE_REF.search(hit.raw)) is not None:  # "https://x.org/a[^1]"
+            hit = ended(hit, hit.start + footnote.start())
+        if hit is None:
+            continue
         url_text = _ESCAPE.sub(r"\1", hit.url)
         url_text = _unescape(url_text, attribute=False)
         items.append((hit.start, hit.end, hit.raw, url_text, None))
